@@ -1,0 +1,103 @@
+"""A problem instance of the static VM allocation problem (SVMAP).
+
+A :class:`Problem` joins a workload (the VM requests) and a scenario (the fleet
+and its power policy), and precomputes what every allocator and the fast
+evaluator need: the global event order and which host groups can hold which VM.
+
+An *allocation* is an integer numpy array with one entry per VM: the index of
+its host in the fleet, or :data:`REJECTED` (−1) for a VM placed nowhere.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import numpy as np
+
+from gapa.fleet import Fleet
+from gapa.policy import PowerPolicy
+from gapa.scenario import Scenario
+from gapa.workload import Workload
+
+REJECTED = -1
+
+
+class Problem:
+    """Workload + fleet + power policy, with precomputed arrays.
+
+    Attributes:
+        workload: the VM requests.
+        scenario: the fleet, its power policy and allocator settings.
+        fleet: shortcut for ``scenario.fleet``.
+        policy: shortcut for ``scenario.policy``.
+        event_vm: VM of each of the 2n events, in time order (ends before starts
+            at equal times, so back-to-back VMs never overlap).
+        event_time_s: time of each event, seconds.
+        event_sign: +1 for a start, −1 for an end.
+        idle_threshold_s: per host, gaps shorter than this (s) are idled through.
+        group_fits: ``group_fits[v, g]`` is True when VM ``v`` fits an empty host of group ``g``.
+    """
+
+    def __init__(self, workload: Workload, scenario: Scenario):
+        self.workload = workload
+        self.scenario = scenario
+        self.fleet: Fleet = scenario.fleet
+        self.policy: PowerPolicy = scenario.policy
+        w = workload
+        n = w.n
+        times = np.concatenate([w.start_s, w.end_s])
+        is_start = np.concatenate([np.ones(n, dtype=np.int8), np.zeros(n, dtype=np.int8)])
+        vms = np.concatenate([np.arange(n), np.arange(n)])
+        order = np.lexsort((vms, is_start, times))  # by time, then ends first, then VM
+        self.event_vm = vms[order]
+        self.event_time_s = times[order]
+        self.event_sign = np.where(is_start[order] == 1, 1, -1).astype(np.int64)
+        self.idle_threshold_s = self.policy.idle_threshold_s(self.fleet.idle_w)
+        f = self.fleet
+        g_cores = np.array([g.cores for g in f.groups])
+        g_ram = np.array([g.ram_mb for g in f.groups])
+        g_mips = np.array([float(g.mips_per_core) for g in f.groups])
+        mips_ok = np.isnan(w.mips)[:, None] | (w.mips[:, None] <= g_mips[None, :])
+        self.group_fits = (w.cores[:, None] <= g_cores[None, :]) & (w.ram_mb[:, None] <= g_ram[None, :]) & mips_ok
+
+    @property
+    def n_vms(self) -> int:
+        """Number of VMs."""
+        return self.workload.n
+
+    @property
+    def n_hosts(self) -> int:
+        """Number of hosts."""
+        return self.fleet.size
+
+    @cached_property
+    def unplaceable(self) -> np.ndarray:
+        """Indices of VMs that fit no host of the fleet even when it is empty."""
+        return np.flatnonzero(~self.group_fits.any(axis=1))
+
+    def fits_host(self, vm: int) -> np.ndarray:
+        """Boolean per host: VM ``vm`` fits that host when the host is empty."""
+        return self.group_fits[vm][self.fleet.group_of_host]
+
+    def utilisation_share(self, vms: np.ndarray, hosts: np.ndarray) -> np.ndarray:
+        """CPU utilisation that VMs ``vms`` add to hosts ``hosts`` (element-wise), in [0, 1].
+
+        ``cores × MIPS per core × cpu_util / (host cores × host MIPS per core)``, where a
+        VM with no MIPS given runs at the host's full core speed.
+        """
+        w = self.workload
+        f = self.fleet
+        mips = w.mips[vms]
+        ratio = np.where(np.isnan(mips), 1.0, mips / f.mips_per_core[hosts])
+        return w.cores[vms] * w.cpu_util[vms] * ratio / f.cores[hosts]
+
+    def check_allocation_shape(self, allocation: np.ndarray) -> np.ndarray:
+        """Return ``allocation`` as an int64 array, checking its length and host range."""
+        a = np.asarray(allocation)
+        if a.shape[-1] != self.n_vms:
+            raise ValueError(f"allocation has {a.shape[-1]} entries for {self.n_vms} VMs")
+        if not np.issubdtype(a.dtype, np.integer):
+            raise ValueError("allocation must hold integer host indices")
+        if a.size and (a.min() < REJECTED or a.max() >= self.n_hosts):
+            raise ValueError(f"allocation holds host indices outside -1 … {self.n_hosts - 1}")
+        return a.astype(np.int64, copy=False)

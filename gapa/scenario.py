@@ -1,0 +1,192 @@
+"""Scenario files: the fleet and the power policy, read from TOML.
+
+Shape (see ``scenarios/lab.toml``)::
+
+    description = "..."        # optional
+    [power_policy]             # optional; defaults shown
+    idle = "off"               # "off" | "on" | "breakeven"
+    boot_s = 0                 # seconds (whole)
+    boot_j = 0                 # joules
+    shutdown_s = 0
+    shutdown_j = 0
+
+    [[hosts]]
+    name = "x3550"
+    count = 10
+    cores = 12
+    mips_per_core = 2933
+    ram_mb = 16384
+    power = { model = "linear", idle_w = 66, max_w = 247 }
+
+    [gapa]                     # optional allocator settings, read by the allocators
+    population = 100
+
+Validation happens here, at the edge (pydantic); inside, gapa works on the plain
+:class:`~gapa.fleet.Fleet` and :class:`~gapa.policy.PowerPolicy` objects.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from gapa.errors import InputError
+from gapa.fleet import Fleet, HostGroup
+from gapa.policy import PowerPolicy
+from gapa.power import build_power_model
+
+
+class _PolicySpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    idle: Literal["off", "on", "breakeven"] = "off"
+    boot_s: int = Field(0, ge=0, description="boot latency, whole seconds")
+    boot_j: float = Field(0.0, ge=0, allow_inf_nan=False, description="boot energy, joules")
+    shutdown_s: int = Field(0, ge=0, description="shutdown latency, whole seconds")
+    shutdown_j: float = Field(0.0, ge=0, allow_inf_nan=False, description="shutdown energy, joules")
+
+
+class _HostSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1)
+    count: int = Field(1, ge=1)
+    cores: int = Field(ge=1)
+    mips_per_core: float = Field(gt=0, allow_inf_nan=False)
+    ram_mb: int = Field(ge=0)
+    power: dict[str, Any]
+
+    @field_validator("name")
+    @classmethod
+    def _simple_name(cls, v: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9_.]+", v):
+            raise ValueError("use letters, digits, '_' and '.' only")
+        return v
+
+
+class _ScenarioSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    description: str = ""
+    power_policy: _PolicySpec = _PolicySpec()
+    hosts: list[_HostSpec] = Field(min_length=1)
+    gapa: dict[str, Any] = {}
+
+
+@dataclass(frozen=True, eq=False)
+class Scenario:
+    """A fleet, its power policy and per-allocator settings.
+
+    Attributes:
+        fleet: the hosts.
+        policy: when idle hosts are switched off and what switching costs.
+        settings: allocator settings by allocator name (e.g. the ``[gapa]`` table).
+        source: the file it was read from, or a description.
+        description: free text from the file.
+    """
+
+    fleet: Fleet
+    policy: PowerPolicy = PowerPolicy()
+    settings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    source: str = "<memory>"
+    description: str = ""
+
+
+def _line_of(text: str, loc: tuple[Any, ...]) -> int | None:
+    """Best-effort line number of a key path such as ``('hosts', 1, 'cores')`` in TOML text."""
+    lines = text.splitlines()
+    if not loc:
+        return None
+    head = str(loc[0])
+    start, stop = 0, len(lines)
+    rest = loc[1:]
+    if rest and isinstance(rest[0], int):
+        idx = rest[0]
+        rest = rest[1:]
+        heads = [i for i, ln in enumerate(lines) if re.match(rf"^\s*\[\[\s*{re.escape(head)}\s*\]\]", ln)]
+        if idx >= len(heads):
+            return heads[-1] + 1 if heads else None
+        start = heads[idx]
+        stop = next((i for i in range(start + 1, len(lines)) if re.match(r"^\s*\[", lines[i])), len(lines))
+        if not rest:
+            return start + 1
+    else:
+        heads = [i for i, ln in enumerate(lines) if re.match(rf"^\s*\[\s*{re.escape(head)}\s*\]", ln)]
+        if heads:
+            start = heads[0]
+            stop = next((i for i in range(start + 1, len(lines)) if re.match(r"^\s*\[", lines[i])), len(lines))
+            if not rest:
+                return start + 1
+        else:
+            rest = (head,) + tuple(rest)
+    if rest:
+        key = str(rest[0])
+        for i in range(start, stop):
+            if re.match(rf"^\s*{re.escape(key)}\s*=", lines[i]):
+                return i + 1
+        return start + 1 if start or heads else None
+    return None
+
+
+def _describe_loc(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario TOML file.
+
+    Raises:
+        InputError: naming the file, the line when it can be found, and the problem.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read scenario: {exc.strerror}", path) from None
+    except UnicodeDecodeError:
+        raise InputError("scenario is not UTF-8 text", path) from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        msg = str(exc)
+        m = re.search(r"\(at line (\d+), column \d+\)", msg)
+        line = int(m.group(1)) if m else None
+        msg = re.sub(r"\s*\(at line \d+, column \d+\)", "", msg)
+        raise InputError(f"invalid TOML: {msg}", path, line) from None
+    return scenario_from_dict(raw, source=path, text=text)
+
+
+def scenario_from_dict(raw: dict[str, Any], source: str | Path = "<memory>", text: str = "") -> Scenario:
+    """Validate a scenario given as a dict (as TOML would parse it) and build it."""
+    path = Path(source) if source != "<memory>" else None
+    try:
+        spec = _ScenarioSpec.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = tuple(err["loc"])
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key"
+        raise InputError(f"{_describe_loc(loc)}: {msg}", path, _line_of(text, loc)) from None
+    groups = []
+    base_dir = path.parent if path is not None else None
+    for i, h in enumerate(spec.hosts):
+        try:
+            model = build_power_model(h.power, base_dir)
+        except ValueError as exc:
+            raise InputError(f"hosts[{i}].power ({h.name}): {exc}", path,
+                             _line_of(text, ("hosts", i, "power"))) from None
+        groups.append(HostGroup(h.name, h.count, h.cores, h.mips_per_core, h.ram_mb, model))
+    names = [g.name for g in groups]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise InputError(f"host group name {dupes[0]!r} is used twice", path,
+                         _line_of(text, ("hosts", names.index(dupes[0]), "name")))
+    p = spec.power_policy
+    policy = PowerPolicy(p.idle, p.boot_s, p.boot_j, p.shutdown_s, p.shutdown_j)
+    return Scenario(Fleet(groups), policy, {"gapa": dict(spec.gapa)}, str(source), spec.description)
