@@ -24,9 +24,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gapa.problem import Problem
+from gapa.problem import UTIL_UNITS, Problem
 
-_CHUNK_EVENTS = 1 << 21  # events per chunk of a batch, to bound memory
+_CHUNK_EVENTS = 1 << 13  # events per chunk: keeps temporaries small (< 128 KiB) and in cache
 
 
 @dataclass(frozen=True)
@@ -38,8 +38,9 @@ class BatchEvaluation:
         on_s: total host on-time, seconds (boots and shutdowns included).
         hosts_used: number of hosts that hold at least one VM.
         rejected: number of VMs not placed.
-        violations: number of VM starts at which a capacity limit (cores, RAM) is
-            exceeded, plus VMs placed on a host whose cores are too slow for them.
+        violations: number of hosts over a capacity limit (cores, RAM) at some
+            instant, plus VMs placed on a host that cannot hold them even alone (too
+            few cores, RAM, or MIPS per core); 0 exactly when feasible.
     """
 
     energy_j: np.ndarray
@@ -79,79 +80,151 @@ class Evaluation:
     violations: int
 
 
+class _Tables:
+    """Per-problem arrays the evaluator gathers from, padded with a sentinel host H
+    (index H) that holds rejected VMs, has no capacity limit and draws no power."""
+
+    def __init__(self, problem: Problem):
+        f = problem.fleet
+        w = problem.workload
+        G = len(f.groups)
+        H = f.size
+        self.H = H
+        self.group = np.append(f.group_of_host, G).astype(np.intp)
+        self.model = np.append(f.model_of_host, len(f.models)).astype(np.int8 if len(f.models) < 127 else np.int32)
+        self.cores_cap = np.append(f.cores, np.iinfo(np.int32).max).astype(np.int32)
+        self.ram_cap = np.append(f.ram_mb, np.iinfo(np.int64).max).astype(np.int64)
+        self.idle_w = np.append(f.idle_w, 0.0)
+        self.threshold_s = np.append(problem.idle_threshold_s, np.inf)
+        # whether VM v statically fits group g (the sentinel "group" G fits everything)
+        self.fits = np.concatenate([problem.group_fits, np.ones((w.n, 1), bool)], axis=1)
+        # utilisation units VM v adds to a host of group g (0 on the sentinel)
+        g_host = np.array([int(np.flatnonzero(f.group_of_host == g)[0]) for g in range(G)])
+        units = np.zeros((w.n, G + 1), dtype=np.int64)
+        for g in range(G):
+            units[:, g] = problem.utilisation_units(np.arange(w.n), np.full(w.n, g_host[g]))
+        ev = problem.event_vm
+        sign = problem.event_sign
+        # narrow integer types where the totals fit: less memory traffic per batch
+        self.cores_dtype = np.int32 if w.cores.sum() < 2**31 else np.int64
+        self.ram_dtype = np.int32 if w.ram_mb.sum() < 2**31 else np.int64
+        self.ev_cores = (sign * w.cores[ev]).astype(self.cores_dtype)
+        self.ev_ram = (sign * w.ram_mb[ev]).astype(self.ram_dtype)
+        self.cores_cap = self.cores_cap.astype(self.cores_dtype)
+        self.ram_cap = np.minimum(self.ram_cap, np.iinfo(self.ram_dtype).max).astype(self.ram_dtype)
+        self.ev_units_flat = (sign[:, None] * units[ev]).ravel()  # (E × (G+1))
+        self.fits_flat = self.fits.ravel()
+        self.vm_offsets = np.arange(w.n) * (G + 1)
+        self.key_dtype = np.int16 if H < np.iinfo(np.int16).max else np.int32
+
+
+def _tables(problem: Problem) -> _Tables:
+    tables = problem.__dict__.get("_evaluator_tables")
+    if tables is None:
+        tables = _Tables(problem)
+        problem.__dict__["_evaluator_tables"] = tables
+    return tables
+
+
+def _sum_by(index: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
+    """Float sums of ``values`` grouped by ``index`` into ``size`` bins."""
+    return np.bincount(index, weights=np.asarray(values, dtype=float), minlength=size).astype(float)
+
+
 def _evaluate_rows(problem: Problem, allocs: np.ndarray, per_host: bool):
     """Core of the evaluator for a (B, n) block of allocations."""
     fleet = problem.fleet
     policy = problem.policy
-    w = problem.workload
-    H = fleet.size
-    B = allocs.shape[0]
-    ev_vm = problem.event_vm
-    key_dtype = np.int16 if H < np.iinfo(np.int16).max else np.int32
-    ev_host = allocs[:, ev_vm]  # (B, E)
-    ev_host = np.where(ev_host < 0, H, ev_host).astype(key_dtype)  # rejected → sentinel host H
-    order = np.argsort(ev_host, axis=1, kind="stable")
-    hosts = np.take_along_axis(ev_host, order, axis=1).astype(np.int64)
-    vms = ev_vm[order]
+    tb = _tables(problem)
+    H = tb.H
+    B, E = allocs.shape[0], len(problem.event_vm)
+    key = allocs.astype(tb.key_dtype)
+    key[allocs < 0] = H  # rejected → sentinel host H
+    n_groups = tb.fits.shape[1]
+    static_bad = ~tb.fits_flat[tb.vm_offsets + tb.group[key]]
+    ev_host = key[:, problem.event_vm]  # (B, E)
+    order = np.argsort(ev_host, axis=1, kind="stable")  # radix sort; keeps time order per host
+    hosts = np.take_along_axis(ev_host, order, axis=1)
     times = problem.event_time_s[order]
-    sign = problem.event_sign[order]
-    placed = hosts < H
-    safe_hosts = np.where(placed, hosts, 0)
+    grp = tb.group[hosts]
 
-    # running VMs, cores and RAM after each event: each host's events sum to zero,
-    # so a plain running sum along the row restarts at 0 for every host.
-    count = np.cumsum(sign, axis=1)
-    cores = np.cumsum(sign * w.cores[vms], axis=1)
-    ram = np.cumsum(sign * w.ram_mb[vms], axis=1)
-    is_start = sign > 0
-    over = is_start & placed & ((cores > fleet.cores[safe_hosts]) | (ram > fleet.ram_mb[safe_hosts]))
-    vm_mips = w.mips[vms]
-    slow = is_start & placed & (vm_mips > fleet.mips_per_core[safe_hosts])  # NaN compares False
-    violations = over.sum(axis=1) + slow.sum(axis=1)
+    # cores, RAM and utilisation in use after each event: each host's events sum to
+    # zero, so plain running sums along the row restart at 0 for every host.  Every
+    # VM takes at least one core, so a host runs VMs exactly when its cores in use > 0.
+    cores = np.cumsum(tb.ev_cores[order], axis=1, dtype=tb.cores_dtype)
+    ram = np.cumsum(tb.ev_ram[order], axis=1, dtype=tb.ram_dtype)
+    units = np.cumsum(tb.ev_units_flat[order * n_groups + grp], axis=1)  # exact integers
 
-    share = problem.utilisation_share(vms, safe_hosts)
-    util = np.cumsum(np.where(placed, sign * share, 0.0), axis=1)
+    # each host's segment of the row: its peak cores and RAM against its capacity
+    first = np.ones((B, E), dtype=bool)
+    np.not_equal(hosts[:, 1:], hosts[:, :-1], out=first[:, 1:])
+    seg = np.flatnonzero(first)
+    seg_host = hosts.ravel()[seg]
+    over = ((np.maximum.reduceat(cores.ravel(), seg) > tb.cores_cap[seg_host])
+            | (np.maximum.reduceat(ram.ravel(), seg) > tb.ram_cap[seg_host]))
+    seg_rows = seg // E
+    violations = _sum_by(seg_rows, over, B).astype(np.int64) + static_bad.sum(axis=1)
+    hosts_used = _sum_by(seg_rows, seg_host < H, B).astype(np.int64)
 
-    same_next = np.zeros(hosts.shape, dtype=bool)
-    same_next[:, :-1] = (hosts[:, 1:] == hosts[:, :-1]) & placed[:, :-1]
-    dt = np.zeros(hosts.shape, dtype=np.int64)
+    same_next = ~first
+    same_next[:, :-1] = same_next[:, 1:]
+    same_next[:, -1] = False
+    same_next &= hosts < H
+    dt = np.zeros((B, E), dtype=np.int64)
     dt[:, :-1] = times[:, 1:] - times[:, :-1]
-    dt = np.where(same_next, dt, 0)
+    dt *= same_next
+    running = cores > 0
+    moving = dt > 0
+    busy = np.flatnonzero(running & moving)
+    gap = np.flatnonzero(~running & moving)
 
-    busy = (count > 0) & (dt > 0)
-    gap = (count == 0) & (dt > 0)
+    flat_hosts = hosts.ravel()
+    flat_dt = dt.ravel()
+    energy = np.zeros(B)
 
-    energy = np.zeros(hosts.shape, dtype=float)
-    on = np.zeros(hosts.shape, dtype=float)
-    if busy.any():
-        energy[busy] = fleet.watts(hosts[busy], np.clip(util[busy], 0.0, 1.0)) * dt[busy]
-        on[busy] = dt[busy]
-    if gap.any():
-        g_hosts = hosts[gap]
-        g_len = dt[gap]
-        idle_through = g_len < problem.idle_threshold_s[g_hosts]
-        energy[gap] = np.where(idle_through, fleet.idle_w[g_hosts] * g_len,
-                               policy.boot_j + policy.shutdown_j)
-        on[gap] = np.where(idle_through, g_len, policy.boot_s + policy.shutdown_s)
+    # busy segments: P(u) × length, evaluated model by model
+    b_hosts = flat_hosts[busy]
+    b_u = np.minimum(units.ravel()[busy] / UTIL_UNITS, 1.0)
+    b_dt = flat_dt[busy]
+    b_rows = busy // E
+    if len(fleet.models) == 1:
+        b_energy = np.asarray(fleet.models[0].watts(b_u), dtype=float) * b_dt
+    else:
+        b_energy = np.empty(len(busy))
+        which = tb.model[b_hosts]
+        for k, model in enumerate(fleet.models):
+            sel = np.flatnonzero(which == k)
+            if len(sel):
+                b_energy[sel] = np.asarray(model.watts(b_u[sel]), dtype=float) * b_dt[sel]
+    energy += _sum_by(b_rows, b_energy, B)
+    on = _sum_by(b_rows, b_dt, B)
+
+    # gaps between VMs on one host: idle through at P(0), or shut down and boot again
+    g_hosts = flat_hosts[gap]
+    g_len = flat_dt[gap]
+    idle_through = g_len < tb.threshold_s[g_hosts]
+    g_energy = np.where(idle_through, tb.idle_w[g_hosts] * g_len, policy.boot_j + policy.shutdown_j)
+    g_on = np.where(idle_through, g_len, policy.boot_s + policy.shutdown_s)
+    g_rows = gap // E
+    energy += _sum_by(g_rows, g_energy, B)
+    on += _sum_by(g_rows, g_on, B)
 
     # one boot before each used host's first VM and one shutdown after its last
-    first = np.zeros(hosts.shape, dtype=bool)
-    first[:, 0] = True
-    first[:, 1:] = hosts[:, 1:] != hosts[:, :-1]
-    first &= placed
-    energy[first] += policy.boot_j + policy.shutdown_j
-    on[first] += policy.boot_s + policy.shutdown_s
+    energy += hosts_used * (policy.boot_j + policy.shutdown_j)
+    on += hosts_used * float(policy.boot_s + policy.shutdown_s)
 
     rejected = (allocs < 0).sum(axis=1)
     if not per_host:
-        return (energy.sum(axis=1), on.sum(axis=1), first.sum(axis=1), rejected, violations)
+        return energy, on, hosts_used, rejected, violations
     assert B == 1
-    h = hosts[0][placed[0]]
-    host_energy = np.bincount(h, weights=energy[0][placed[0]], minlength=H)[:H]
-    host_on = np.bincount(h, weights=on[0][placed[0]], minlength=H)[:H]
+    host_energy = _sum_by(b_hosts, b_energy, H + 1) + _sum_by(g_hosts, g_energy, H + 1)
+    host_on = _sum_by(b_hosts, b_dt, H + 1) + _sum_by(g_hosts, g_on, H + 1)
+    used = np.zeros(H + 1, dtype=bool)
+    used[seg_host] = True
+    host_energy[used] += policy.boot_j + policy.shutdown_j
+    host_on[used] += policy.boot_s + policy.shutdown_s
     host_vms = np.bincount(allocs[0][allocs[0] >= 0], minlength=H)[:H]
-    return (energy.sum(axis=1), on.sum(axis=1), first.sum(axis=1), rejected, violations,
-            host_energy, host_on, host_vms)
+    return (energy, on, hosts_used, rejected, violations, host_energy[:H], host_on[:H], host_vms)
 
 
 def evaluate_batch(problem: Problem, allocations: np.ndarray) -> BatchEvaluation:

@@ -48,7 +48,7 @@ class PowerPolicy:
         if self.idle == "on":
             return np.full(idle_w.shape, np.inf)
         cost_j = self.boot_j + self.shutdown_j
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             breakeven = np.where(idle_w > 0, cost_j / np.where(idle_w > 0, idle_w, 1.0),
                                  np.inf if cost_j > 0 else 0.0)
         return np.maximum(breakeven, switch_s)

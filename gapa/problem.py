@@ -21,6 +21,11 @@ from gapa.workload import Workload
 
 REJECTED = -1
 
+#: CPU utilisation is counted in exact units of 2**-40 (about 1e-12), so that sums of
+#: VM shares are exact integers whatever order VMs arrive and leave in; the fast
+#: evaluator and the simulation then see bit-identical utilisations.
+UTIL_UNITS = 1 << 40
+
 
 class Problem:
     """Workload + fleet + power policy, with precomputed arrays.
@@ -79,17 +84,23 @@ class Problem:
         """Boolean per host: VM ``vm`` fits that host when the host is empty."""
         return self.group_fits[vm][self.fleet.group_of_host]
 
-    def utilisation_share(self, vms: np.ndarray, hosts: np.ndarray) -> np.ndarray:
-        """CPU utilisation that VMs ``vms`` add to hosts ``hosts`` (element-wise), in [0, 1].
+    def utilisation_units(self, vms: np.ndarray, hosts: np.ndarray) -> np.ndarray:
+        """CPU utilisation that VMs ``vms`` add to hosts ``hosts`` (element-wise), in units of
+        ``1 / UTIL_UNITS`` (int64).
 
         ``cores × MIPS per core × cpu_util / (host cores × host MIPS per core)``, where a
-        VM with no MIPS given runs at the host's full core speed.
+        VM with no MIPS given runs at the host's full core speed, rounded to the nearest unit.
         """
         w = self.workload
         f = self.fleet
         mips = w.mips[vms]
         ratio = np.where(np.isnan(mips), 1.0, mips / f.mips_per_core[hosts])
-        return w.cores[vms] * w.cpu_util[vms] * ratio / f.cores[hosts]
+        share = w.cores[vms] * w.cpu_util[vms] * ratio / f.cores[hosts]
+        return np.rint(share * UTIL_UNITS).astype(np.int64)
+
+    def utilisation_share(self, vms: np.ndarray, hosts: np.ndarray) -> np.ndarray:
+        """The same as :meth:`utilisation_units`, as a fraction of the host in [0, 1]."""
+        return self.utilisation_units(vms, hosts) / UTIL_UNITS
 
     def check_allocation_shape(self, allocation: np.ndarray) -> np.ndarray:
         """Return ``allocation`` as an int64 array, checking its length and host range."""

@@ -26,7 +26,7 @@ import numpy as np
 import simpy
 
 from gapa.errors import InfeasibleAllocation
-from gapa.problem import REJECTED, Problem
+from gapa.problem import REJECTED, UTIL_UNITS, Problem
 from gapa.timeparse import format_seconds
 
 OFF, BOOTING, ON, SHUTTING_DOWN = "off", "booting", "on", "shutting down"
@@ -145,7 +145,7 @@ class _SimHost:
         self.state = OFF
         self.cores = 0
         self.ram = 0
-        self.util = 0.0
+        self.util = 0  # utilisation in units of 1 / UTIL_UNITS (exact)
         self.running = 0
         self.watts = 0.0
         self.since = env.now
@@ -168,7 +168,9 @@ class _SimHost:
             self.power_log.append((now, watts))
 
     def _power_now(self) -> float:
-        return float(self.model.watts(min(max(self.util, 0.0), 1.0))) if self.running else self.idle_w
+        if not self.running:
+            return self.idle_w
+        return float(self.model.watts(min(self.util / UTIL_UNITS, 1.0)))
 
     # -- power policy ---------------------------------------------------------
     def lifecycle(self):
@@ -238,10 +240,7 @@ class _SimHost:
         self.running -= 1
         self.cores -= int(w.cores[vm])
         self.ram -= int(w.ram_mb[vm])
-        if self.running == 0:
-            self.util = 0.0
-        else:
-            self.util -= self.share[vm]
+        self.util -= self.share[vm]
         self._set_power(self._power_now())
         if self.running == 0:
             self._emptied.succeed()
@@ -284,9 +283,9 @@ def simulate(problem: Problem, allocation: np.ndarray) -> SimulationResult:
         t0 = 0.0
     env = simpy.Environment(initial_time=t0)
     hosts: dict[int, _SimHost] = {}
-    share = np.zeros(w.n)
+    share = np.zeros(w.n, dtype=np.int64)
     vms = np.flatnonzero(placed)
-    share[vms] = problem.utilisation_share(vms, allocation[vms])
+    share[vms] = problem.utilisation_units(vms, allocation[vms])
     share_list = share.tolist()
     by_host = vms[np.lexsort((w.start_s[vms], allocation[vms]))]
     hosts_sorted = allocation[by_host]

@@ -64,6 +64,10 @@ class Workload:
                 raise ValueError(f"Workload.{name} has {len(getattr(self, name))} entries, expected {n}")
         if n and np.any(self.end_s <= self.start_s):
             raise ValueError("every VM needs end_s > start_s")
+        if n and (np.any(self.cores < 1) or np.any(self.ram_mb < 0)):
+            raise ValueError("every VM needs cores >= 1 and ram_mb >= 0")
+        if n and (np.any(self.cpu_util < 0) or np.any(self.cpu_util > 1)):
+            raise ValueError("cpu_util must be in [0, 1]")
         if len(set(self.vm_ids.tolist())) != n:
             raise ValueError("vm_ids must be unique")
 
