@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 import gapa
@@ -40,7 +41,7 @@ def default_scenario_path() -> Path:
 
 
 def _fail(message: str) -> None:
-    Console(stderr=True, highlight=False).print(f"[bold red]error:[/] {message}", markup=True,
+    Console(stderr=True, highlight=False).print(f"[bold red]error:[/] {escape(message)}", markup=True,
                                                  soft_wrap=True)
     sys.exit(EXIT_BAD_INPUT)
 
@@ -64,9 +65,9 @@ def _hours(seconds: float) -> str:
 
 
 def _render_table(console: Console, results: list[RunResult], problem: Problem) -> None:
-    table = Table(title=f"{problem.n_vms} VMs on {problem.n_hosts} hosts "
-                  f"({Path(problem.workload.source).name}, {Path(problem.scenario.source).name}, "
-                  f"idle={problem.policy.idle})")
+    table = Table(title=escape(f"{problem.n_vms} VMs on {problem.n_hosts} hosts "
+                               f"({Path(problem.workload.source).name}, "
+                               f"{Path(problem.scenario.source).name}, idle={problem.policy.idle})"))
     for col, justify in (("algorithm", "left"), ("kWh", "right"), ("on-time h", "right"),
                          ("hosts", "right"), ("peak on", "right"), ("placed", "right"),
                          ("rejected", "right"), ("solve s", "right")):
@@ -74,7 +75,7 @@ def _render_table(console: Console, results: list[RunResult], problem: Problem) 
     for r in results:
         sim = r.simulation
         rejected = int((r.allocation < 0).sum())
-        table.add_row(r.algorithm, f"{sim.energy_j / JOULES_PER_KWH:,.3f}", _hours(sim.on_s),
+        table.add_row(escape(r.algorithm), f"{sim.energy_j / JOULES_PER_KWH:,.3f}", _hours(sim.on_s),
                       str(sim.hosts_used), str(sim.peak_hosts_on), str(problem.n_vms - rejected),
                       str(rejected), f"{r.solve_s:.2f}")
     console.print(table)
@@ -150,7 +151,7 @@ def simulate(workload: Path, scenario_path: Path | None, algorithms: tuple[str, 
             any_rejected = True
             shown = ", ".join(rejected[:10]) + (f" and {len(rejected) - 10} more" if len(rejected) > 10 else "")
             err.print(f"[yellow]warning:[/] {r.algorithm} rejected {len(rejected)} VM(s) that no host "
-                      f"could hold: {shown}", markup=True, soft_wrap=True)
+                      f"could hold: {escape(shown)}", markup=True, soft_wrap=True)
     if strict and any_rejected:
         sys.exit(EXIT_REJECTED)
 

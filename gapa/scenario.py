@@ -178,6 +178,8 @@ def scenario_from_dict(raw: dict[str, Any], source: str | Path = "<memory>", tex
     for i, h in enumerate(spec.hosts):
         try:
             model = build_power_model(h.power, base_dir)
+        except InputError:
+            raise  # already names its own file and line (a curve CSV)
         except ValueError as exc:
             raise InputError(f"hosts[{i}].power ({h.name}): {exc}", path,
                              _line_of(text, ("hosts", i, "power"))) from None

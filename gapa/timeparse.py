@@ -93,10 +93,10 @@ def datetimes_to_seconds(values: list[datetime]) -> list[int]:
     earliest = min(values)
     origin = datetime(earliest.year, earliest.month, earliest.day)
     out = []
-    for v in values:
+    for i, v in enumerate(values):
         delta: timedelta = v - origin
         if delta.microseconds:
-            raise ValueError("date-times must be whole seconds")
+            raise ValueError(f"#{i}: start {v.isoformat()} is not a whole number of seconds")
         out.append(delta.days * 86400 + delta.seconds)
     return out
 

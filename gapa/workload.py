@@ -11,6 +11,7 @@ load, which changes the power a host draws but never its capacity.
 from __future__ import annotations
 
 import csv
+import io
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -129,6 +130,19 @@ class Workload:
         return frame
 
 
+def read_text_file(path: Path, what: str) -> str:
+    """Read a UTF-8 text file (a BOM is dropped); ``InputError`` names the line of a bad byte."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read {what}: {exc.strerror}", path) from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(f"not UTF-8 text (byte 0x{data[exc.start]:02x})", path, line) from None
+
+
 def _parse_int(text: str, column: str, minimum: int) -> int:
     try:
         value = float(text)
@@ -159,15 +173,12 @@ def load_workload(path: str | Path) -> Workload:
         InputError: naming the file, line and problem, for anything malformed.
     """
     path = Path(path)
-    try:
-        handle = path.open(newline="", encoding="utf-8-sig")
-    except OSError as exc:
-        raise InputError(f"cannot read workload: {exc.strerror}", path) from None
-    with handle:
+    text = read_text_file(path, "workload")
+    with io.StringIO(text, newline="") as handle:
         reader = csv.reader(handle)
         try:
             header = next(reader, None)
-        except (csv.Error, UnicodeDecodeError) as exc:
+        except csv.Error as exc:
             raise InputError(f"not a readable CSV file ({exc})", path, 1) from None
         if header is None or not any(h.strip() for h in header):
             raise InputError("the file is empty (expected a header line "
@@ -250,8 +261,6 @@ def load_workload(path: str | Path) -> Workload:
                     extra[c_name].append(row[col[c_name]])
         except csv.Error as exc:
             raise InputError(f"malformed CSV: {exc}", path, reader.line_num) from None
-        except UnicodeDecodeError as exc:
-            raise InputError(f"not UTF-8 text ({exc.reason})", path, reader.line_num + 1) from None
 
     if not ids:
         raise InputError("the file has a header but no VM rows", path, 2)

@@ -352,27 +352,18 @@ def test_allocation_bad_header(tmp_path):
 # --------------------------------------------------------------------------- user text is not markup
 
 
-@pytest.mark.xfail(reason="BUG: cli._fail prints the error with rich markup=True, so user text that "
-                   "looks like a closing tag ('[/x]') raises rich.errors.MarkupError: traceback, exit 1",
-                   strict=True)
 def test_error_message_with_closing_tag_text(tmp_path):
     path = tmp_path / "w.csv"
     path.write_text("vm_id,start,duration,cores,ram_mb\na,08:00,60,[/x],1024\n", encoding="utf-8")
     assert_bad_input(run("simulate", path), f"{path}:2:", "'[/x]'")
 
 
-@pytest.mark.xfail(reason="BUG: cli._fail prints the error with rich markup=True, so user text like "
-                   "'[bold]x' is swallowed as a style tag and the message shows cores 'x'",
-                   strict=True)
 def test_error_message_with_tag_like_text_is_printed_verbatim(tmp_path):
     path = tmp_path / "w.csv"
     path.write_text("vm_id,start,duration,cores,ram_mb\na,08:00,60,[bold]x,1024\n", encoding="utf-8")
     assert_bad_input(run("simulate", path), f"{path}:2:", "cores '[bold]x' is not a number")
 
 
-@pytest.mark.xfail(reason="BUG: the rejected-VM warning is printed with rich markup=True, so a vm_id "
-                   "such as '[/big]' raises rich.errors.MarkupError after the results are printed",
-                   strict=True)
 def test_rejected_vm_warning_with_bracketed_vm_id(tmp_path):
     scenario = tmp_path / "tiny.toml"
     scenario.write_text(TINY_FLEET, encoding="utf-8")

@@ -381,9 +381,6 @@ def test_malformed_curve_csv_message_names_csv_and_line(tmp_path, write, curve, 
     assert problem in msg
 
 
-@pytest.mark.xfail(reason="BUG: the curve CSV's InputError (a ValueError subclass) is caught and "
-                   "re-wrapped by scenario_from_dict, so .path/.line are the scenario's, not the CSV's",
-                   strict=True)
 @pytest.mark.parametrize("curve,line,problem", BAD_CURVES[:2], ids=[c[2] for c in BAD_CURVES[:2]])
 def test_malformed_curve_csv_error_points_at_csv(write, curve, line, problem):
     csv_path = write("curves/curve.csv", curve)
