@@ -26,10 +26,10 @@ from gapa.workload import load_workload
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def synthetic_problem(n: int, seed: int) -> Problem:
+def synthetic_problem(n: int, seed: int, headroom: float = 1.3) -> Problem:
     rng = np.random.default_rng(seed)
     w = synthetic_workload(n, rng)
-    return Problem(w, Scenario(synthetic_fleet(*peak_demand(w))))
+    return Problem(w, Scenario(synthetic_fleet(*peak_demand(w), headroom=headroom)))
 
 
 def random_allocations(problem: Problem, batch: int, rng: np.random.Generator) -> np.ndarray:
@@ -63,8 +63,8 @@ def bench_evaluator(problem: Problem, label: str, batch: int = 256, rounds: int 
     return rate
 
 
-def bench_bfd(n: int) -> None:
-    problem = synthetic_problem(n, seed=2)
+def bench_bfd(n: int, headroom: float = 1.3) -> None:
+    problem = synthetic_problem(n, seed=2, headroom=headroom)
     t0 = time.perf_counter()
     res = get_allocator("bfd").allocate(problem, np.random.default_rng(0), Limits())
     dt = time.perf_counter() - t0
@@ -92,6 +92,12 @@ def main() -> None:
             bench_bfd(n)
         for n in (10_000, 25_000, 50_000):
             bench_simulation(n)
+        print("-- scaling with hosts (same 4,000 VMs, fleets with more headroom) --")
+        for headroom in (1.3, 5.2, 20.8):
+            p = synthetic_problem(4_000, seed=3, headroom=headroom)
+            bench_evaluator(p, f"synthetic  4,000 VMs, {p.n_hosts:>4} hosts", batch=64, rounds=5)
+        for headroom in (1.3, 5.2, 20.8):
+            bench_bfd(4_000, headroom)
 
 
 if __name__ == "__main__":

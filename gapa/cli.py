@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import click
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -65,13 +66,13 @@ def _hours(seconds: float) -> str:
 
 
 def _render_table(console: Console, results: list[RunResult], problem: Problem) -> None:
-    table = Table(title=escape(f"{problem.n_vms} VMs on {problem.n_hosts} hosts "
+    table = Table(box=box.SIMPLE_HEAD, title=escape(f"{problem.n_vms} VMs on {problem.n_hosts} hosts "
                                f"({Path(problem.workload.source).name}, "
                                f"{Path(problem.scenario.source).name}, idle={problem.policy.idle})"))
     for col, justify in (("algorithm", "left"), ("kWh", "right"), ("on-time h", "right"),
                          ("hosts", "right"), ("peak on", "right"), ("placed", "right"),
                          ("rejected", "right"), ("solve s", "right")):
-        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+        table.add_column(col, justify=justify, no_wrap=True, min_width=len(col))  # type: ignore[arg-type]
     for r in results:
         sim = r.simulation
         rejected = int((r.allocation < 0).sum())
