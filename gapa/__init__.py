@@ -12,10 +12,10 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0+unknown"
 
-from gapa.errors import InfeasibleAllocation, InputError  # noqa: E402
-from gapa.problem import REJECTED, Problem  # noqa: E402
-from gapa.scenario import Scenario, load_scenario  # noqa: E402
-from gapa.workload import Workload, load_workload  # noqa: E402
+from gapa.errors import InfeasibleAllocation, InputError
+from gapa.problem import REJECTED, Problem
+from gapa.scenario import Scenario, load_scenario
+from gapa.workload import Workload, load_workload
 
 __all__ = ["REJECTED", "InfeasibleAllocation", "InputError", "Problem", "Scenario", "Workload",
            "__version__", "load_scenario", "load_workload"]

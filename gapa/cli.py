@@ -17,8 +17,8 @@ from rich.markup import escape
 from rich.table import Table
 
 import gapa
-from gapa.allocators import ALLOCATORS, MAIN_ALLOCATORS, GivenAllocation, Limits, get_allocator
 from gapa.allocation_file import read_allocation
+from gapa.allocators import ALLOCATORS, MAIN_ALLOCATORS, GivenAllocation, Limits, get_allocator
 from gapa.errors import InfeasibleAllocation, InputError
 from gapa.outputs import summaries, write_results
 from gapa.power import known_models, specpower_servers

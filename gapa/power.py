@@ -38,7 +38,7 @@ from collections.abc import Callable, Mapping
 from functools import lru_cache
 from importlib import metadata, resources
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -79,7 +79,7 @@ class PowerModel(ABC):
 class ShapeModel(PowerModel):
     """``idle_w + (max_w - idle_w) * f(u)`` for ``f`` = u, u², u³ or √u."""
 
-    _SHAPES: dict[str, Callable[[Any], Any]] = {
+    _SHAPES: ClassVar[dict[str, Callable[[Any], Any]]] = {
         "linear": lambda u: u,
         "square": lambda u: u * u,
         "cubic": lambda u: u * u * u,
@@ -317,7 +317,7 @@ def build_power_model(spec: Mapping[str, Any], base_dir: Path | None = None) -> 
         if "points" in params:
             pts = params["points"]
             if not isinstance(pts, list) or not all(isinstance(p, list) and len(p) == 2 for p in pts):
-                raise ValueError("points must be a list of [utilisation, watts] pairs")
+                raise ValueError("points must be a list of [utilisation, watts] pairs")  # noqa: TRY004
             try:
                 us = [float(p[0]) for p in pts]
                 ws = [float(p[1]) for p in pts]

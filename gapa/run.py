@@ -65,7 +65,7 @@ class RunResult:
             "hosts_used": sim.hosts_used,
             "peak_hosts_on": sim.peak_hosts_on,
             "placed": int(problem.n_vms - len(rejected)),
-            "rejected": int(len(rejected)),
+            "rejected": len(rejected),
             "rejected_vms": problem.workload.vm_ids[rejected].tolist(),
             "status": self.allocator.status,
             "lower_bound_j": self.allocator.lower_bound_j,

@@ -88,7 +88,7 @@ class Scenario:
     """
 
     fleet: Fleet
-    policy: PowerPolicy = PowerPolicy()
+    policy: PowerPolicy = field(default_factory=PowerPolicy)
     settings: dict[str, dict[str, Any]] = field(default_factory=dict)
     source: str = "<memory>"
     description: str = ""

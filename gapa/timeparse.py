@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 StartKind = Literal["minutes", "clock", "datetime"]
@@ -89,7 +89,7 @@ def datetimes_to_seconds(values: list[datetime]) -> list[int]:
         bad = aware.index(not aware[0])
         raise ValueError(f"#{bad}: mixes date-times with and without a time zone")
     if all(aware):
-        values = [v.astimezone(timezone.utc).replace(tzinfo=None) for v in values]
+        values = [v.astimezone(UTC).replace(tzinfo=None) for v in values]
     earliest = min(values)
     origin = datetime(earliest.year, earliest.month, earliest.day)
     out = []
@@ -116,5 +116,5 @@ def parse_duration(text: str) -> int:
 def format_seconds(seconds: float) -> str:
     """Seconds → ``H:MM:SS`` (may exceed 24 h; negative values get a sign)."""
     sign = "-" if seconds < 0 else ""
-    s = int(round(abs(seconds)))
+    s = round(abs(seconds))
     return f"{sign}{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"

@@ -94,7 +94,7 @@ class Workload:
         vm_ids=None,
         source: str = "<memory>",
         extra: dict[str, np.ndarray] | None = None,
-    ) -> "Workload":
+    ) -> Workload:
         """Build a workload from array-likes (seconds, cores, MB); missing columns get defaults."""
         start = np.asarray(start_s, dtype=np.int64)
         n = len(start)

@@ -59,3 +59,11 @@ def test_evaluator_flags_exactly_what_the_simulation_refuses(problem, seed):
     else:
         sim = simulate(problem, alloc)
         assert fast.energy_j == pytest.approx(sim.energy_j, rel=RTOL, abs=1e-9)
+
+
+@pytest.mark.slow
+@settings(max_examples=3000, deadline=None)
+@given(problem=problems(max_vms=40), seed=st.integers(0, 2**32 - 1))
+def test_fast_evaluator_equals_simulation_many(problem, seed):
+    """The same property on many more and larger cases (``pytest -m slow``)."""
+    test_fast_evaluator_equals_simulation.hypothesis.inner_test(problem, seed)

@@ -18,17 +18,6 @@ from gapa.scenario import load_scenario
 LAB_TOML = Path(__file__).resolve().parent.parent / "scenarios" / "lab.toml"
 
 
-@pytest.fixture
-def write(tmp_path):
-    """Write ``text`` to ``tmp_path/name`` exactly as given (no newline translation); return the path."""
-
-    def _write(name: str, text: str) -> Path:
-        path = tmp_path / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8", newline="")
-        return path
-
-    return _write
 
 ISSUE_EXAMPLE = """\
 [power_policy]

@@ -15,17 +15,6 @@ ONEDAY_CSV = Path(__file__).resolve().parent.parent / "workloads" / "oneday.csv"
 HEADER = "vm_id,start,duration,cores,ram_mb\n"
 
 
-@pytest.fixture
-def write(tmp_path):
-    """Write ``text`` to ``tmp_path/name`` exactly as given (no newline translation); return the path."""
-
-    def _write(name: str, text: str) -> Path:
-        path = tmp_path / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8", newline="")
-        return path
-
-    return _write
 
 
 def expect_error(path, line, *fragments):
@@ -319,7 +308,7 @@ def test_cpu_util_not_a_number(write):
 
 @pytest.mark.parametrize("mips", ["0", "-100"])
 def test_mips_must_be_positive(write, mips):
-    path = write("w.csv", "vm_id,start,duration,cores,ram_mb,mips\na,08:00,60,1,1024,{}\n".format(mips))
+    path = write("w.csv", f"vm_id,start,duration,cores,ram_mb,mips\na,08:00,60,1,1024,{mips}\n")
     expect_error(path, 2, "mips")
 
 
