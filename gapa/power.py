@@ -260,7 +260,7 @@ def _load_ref(ref: str) -> Callable[..., Any]:
             raise ValueError(f"{module_name!r} has no attribute {attr!r}")
         obj = getattr(obj, part)
     if not callable(obj):
-        raise ValueError(f"{ref!r} is not callable")
+        raise ValueError(f"{ref!r} is not callable")  # noqa: TRY004
     return obj
 
 
@@ -317,7 +317,7 @@ def build_power_model(spec: Mapping[str, Any], base_dir: Path | None = None) -> 
         if "points" in params:
             pts = params["points"]
             if not isinstance(pts, list) or not all(isinstance(p, list) and len(p) == 2 for p in pts):
-                raise ValueError("points must be a list of [utilisation, watts] pairs")  # noqa: TRY004
+                raise ValueError("points must be a list of [utilisation, watts] pairs")
             try:
                 us = [float(p[0]) for p in pts]
                 ws = [float(p[1]) for p in pts]
