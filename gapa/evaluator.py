@@ -115,6 +115,9 @@ class _Tables:
         self.ev_units_flat = (sign[:, None] * units[ev]).ravel()  # (E × (G+1))
         self.fits_flat = self.fits.ravel()
         self.vm_offsets = np.arange(w.n) * (G + 1)
+        self.event_pos_of_vm = np.zeros((w.n, 2), dtype=np.intp)
+        self.event_pos_of_vm[ev[sign > 0], 0] = np.flatnonzero(sign > 0)
+        self.event_pos_of_vm[ev[sign < 0], 1] = np.flatnonzero(sign < 0)
         self.key_dtype = np.int16 if H < np.iinfo(np.int16).max else np.int32
 
 
@@ -131,62 +134,66 @@ def _sum_by(index: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
     return np.bincount(index, weights=np.asarray(values, dtype=float), minlength=size).astype(float)
 
 
-def _evaluate_rows(problem: Problem, allocs: np.ndarray, per_host: bool):
-    """Core of the evaluator for a (B, n) block of allocations."""
+@dataclass(frozen=True)
+class _Segments:
+    """Costs of the segments of an event stream (one segment = one host's VMs)."""
+
+    start: np.ndarray  # position in the stream of each segment's first event
+    host: np.ndarray  # host of each segment (H = the sentinel of rejected VMs)
+    energy_j: np.ndarray
+    on_s: np.ndarray
+    over: np.ndarray  # True where the host is over a capacity limit at some instant
+    peak_cores: np.ndarray  # most cores in use at one instant
+    busy_energy: tuple[np.ndarray, np.ndarray, np.ndarray]  # (segment, joules, seconds) per busy piece
+    gap_energy: tuple[np.ndarray, np.ndarray, np.ndarray]  # (segment, joules, seconds) per gap
+
+
+def _segment_costs(problem: Problem, hosts: np.ndarray, events: np.ndarray,
+                   first: np.ndarray) -> _Segments:
+    """Energy, on-time and overload of every segment of a 1-D event stream.
+
+    Args:
+        hosts: host of each element (H for rejected VMs).
+        events: global event index (into ``problem.event_*``) of each element; within a
+            segment, in increasing order (that is, in time order, ends first at ties).
+        first: True where a new segment starts (the first element must be True).
+    """
     fleet = problem.fleet
     policy = problem.policy
     tb = _tables(problem)
     H = tb.H
-    B, E = allocs.shape[0], len(problem.event_vm)
-    key = allocs.astype(tb.key_dtype)
-    key[allocs < 0] = H  # rejected → sentinel host H
     n_groups = tb.fits.shape[1]
-    static_bad = ~tb.fits_flat[tb.vm_offsets + tb.group[key]]
-    ev_host = key[:, problem.event_vm]  # (B, E)
-    order = np.argsort(ev_host, axis=1, kind="stable")  # radix sort; keeps time order per host
-    hosts = np.take_along_axis(ev_host, order, axis=1)
-    times = problem.event_time_s[order]
     grp = tb.group[hosts]
-
-    # cores, RAM and utilisation in use after each event: each host's events sum to
-    # zero, so plain running sums along the row restart at 0 for every host.  Every
-    # VM takes at least one core, so a host runs VMs exactly when its cores in use > 0.
-    cores = np.cumsum(tb.ev_cores[order], axis=1, dtype=tb.cores_dtype)
-    ram = np.cumsum(tb.ev_ram[order], axis=1, dtype=tb.ram_dtype)
-    units = np.cumsum(tb.ev_units_flat[order * n_groups + grp], axis=1)  # exact integers
-
-    # each host's segment of the row: its peak cores and RAM against its capacity
-    first = np.ones((B, E), dtype=bool)
-    np.not_equal(hosts[:, 1:], hosts[:, :-1], out=first[:, 1:])
+    times = problem.event_time_s[events]
     seg = np.flatnonzero(first)
-    seg_host = hosts.ravel()[seg]
-    over = ((np.maximum.reduceat(cores.ravel(), seg) > tb.cores_cap[seg_host])
-            | (np.maximum.reduceat(ram.ravel(), seg) > tb.ram_cap[seg_host]))
-    seg_rows = seg // E
-    violations = _sum_by(seg_rows, over, B).astype(np.int64) + static_bad.sum(axis=1)
-    hosts_used = _sum_by(seg_rows, seg_host < H, B).astype(np.int64)
+    n_seg = len(seg)
+    seg_id = np.cumsum(first) - 1
+    seg_host = hosts[seg]
 
-    same_next = ~first
-    same_next[:, :-1] = same_next[:, 1:]
-    same_next[:, -1] = False
+    # cores, RAM and utilisation in use after each event: each segment's events sum to
+    # zero, so plain running sums restart at 0 for every segment.  Every VM takes at
+    # least one core, so a host runs VMs exactly when its cores in use > 0.
+    cores = np.cumsum(tb.ev_cores[events], dtype=tb.cores_dtype)
+    ram = np.cumsum(tb.ev_ram[events], dtype=tb.ram_dtype)
+    units = np.cumsum(tb.ev_units_flat[events * n_groups + grp])  # exact integers
+    peak_cores = np.maximum.reduceat(cores, seg)
+    over = (peak_cores > tb.cores_cap[seg_host]) | (np.maximum.reduceat(ram, seg) > tb.ram_cap[seg_host])
+
+    same_next = np.zeros(len(hosts), dtype=bool)
+    same_next[:-1] = ~first[1:]
     same_next &= hosts < H
-    dt = np.zeros((B, E), dtype=np.int64)
-    dt[:, :-1] = times[:, 1:] - times[:, :-1]
+    dt = np.zeros(len(hosts), dtype=np.int64)
+    dt[:-1] = times[1:] - times[:-1]
     dt *= same_next
     running = cores > 0
     moving = dt > 0
     busy = np.flatnonzero(running & moving)
     gap = np.flatnonzero(~running & moving)
 
-    flat_hosts = hosts.ravel()
-    flat_dt = dt.ravel()
-    energy = np.zeros(B)
-
-    # busy segments: P(u) × length, evaluated model by model
-    b_hosts = flat_hosts[busy]
-    b_u = np.minimum(units.ravel()[busy] / UTIL_UNITS, 1.0)
-    b_dt = flat_dt[busy]
-    b_rows = busy // E
+    # busy pieces: P(u) × length, evaluated model by model
+    b_hosts = hosts[busy]
+    b_u = np.minimum(units[busy] / UTIL_UNITS, 1.0)
+    b_dt = dt[busy]
     if len(fleet.models) == 1:
         b_energy = np.asarray(fleet.models[0].watts(b_u), dtype=float) * b_dt
     else:
@@ -196,35 +203,93 @@ def _evaluate_rows(problem: Problem, allocs: np.ndarray, per_host: bool):
             sel = np.flatnonzero(which == k)
             if len(sel):
                 b_energy[sel] = np.asarray(model.watts(b_u[sel]), dtype=float) * b_dt[sel]
-    energy += _sum_by(b_rows, b_energy, B)
-    on = _sum_by(b_rows, b_dt, B)
+    b_seg = seg_id[busy]
 
     # gaps between VMs on one host: idle through at P(0), or shut down and boot again
-    g_hosts = flat_hosts[gap]
-    g_len = flat_dt[gap]
+    g_hosts = hosts[gap]
+    g_len = dt[gap]
     idle_through = g_len < tb.threshold_s[g_hosts]
     g_energy = np.where(idle_through, tb.idle_w[g_hosts] * g_len, policy.boot_j + policy.shutdown_j)
     g_on = np.where(idle_through, g_len, policy.boot_s + policy.shutdown_s)
-    g_rows = gap // E
-    energy += _sum_by(g_rows, g_energy, B)
-    on += _sum_by(g_rows, g_on, B)
+    g_seg = seg_id[gap]
 
     # one boot before each used host's first VM and one shutdown after its last
-    energy += hosts_used * (policy.boot_j + policy.shutdown_j)
-    on += hosts_used * float(policy.boot_s + policy.shutdown_s)
+    real = seg_host < H
+    energy = (_sum_by(b_seg, b_energy, n_seg) + _sum_by(g_seg, g_energy, n_seg)
+              + real * (policy.boot_j + policy.shutdown_j))
+    on = (_sum_by(b_seg, b_dt, n_seg) + _sum_by(g_seg, g_on, n_seg)
+          + real * float(policy.boot_s + policy.shutdown_s))
+    return _Segments(seg, seg_host, energy, on, over & real, peak_cores, (b_seg, b_energy, b_dt),
+                     (g_seg, g_energy, g_on))
 
+
+def _evaluate_rows(problem: Problem, allocs: np.ndarray, per_host: bool):
+    """Core of the evaluator for a (B, n) block of allocations."""
+    tb = _tables(problem)
+    H = tb.H
+    B, E = allocs.shape[0], len(problem.event_vm)
+    key = allocs.astype(tb.key_dtype)
+    key[allocs < 0] = H  # rejected → sentinel host H
+    static_bad = ~tb.fits_flat[tb.vm_offsets + tb.group[key]]
+    ev_host = key[:, problem.event_vm]  # (B, E)
+    order = np.argsort(ev_host, axis=1, kind="stable")  # radix sort; keeps time order per host
+    hosts = np.take_along_axis(ev_host, order, axis=1)
+    first = np.ones((B, E), dtype=bool)
+    np.not_equal(hosts[:, 1:], hosts[:, :-1], out=first[:, 1:])
+    segs = _segment_costs(problem, hosts.ravel().astype(np.intp), order.ravel(), first.ravel())
+    seg_rows = segs.start // E
+    energy = _sum_by(seg_rows, segs.energy_j, B)
+    on = _sum_by(seg_rows, segs.on_s, B)
+    violations = _sum_by(seg_rows, segs.over, B).astype(np.int64) + static_bad.sum(axis=1)
+    hosts_used = _sum_by(seg_rows, segs.host < H, B).astype(np.int64)
     rejected = (allocs < 0).sum(axis=1)
     if not per_host:
         return energy, on, hosts_used, rejected, violations
     assert B == 1
-    host_energy = _sum_by(b_hosts, b_energy, H + 1) + _sum_by(g_hosts, g_energy, H + 1)
-    host_on = _sum_by(b_hosts, b_dt, H + 1) + _sum_by(g_hosts, g_on, H + 1)
-    used = np.zeros(H + 1, dtype=bool)
-    used[seg_host] = True
-    host_energy[used] += policy.boot_j + policy.shutdown_j
-    host_on[used] += policy.boot_s + policy.shutdown_s
+    host_energy = _sum_by(segs.host, segs.energy_j, H + 1)
+    host_on = _sum_by(segs.host, segs.on_s, H + 1)
     host_vms = np.bincount(allocs[0][allocs[0] >= 0], minlength=H)[:H]
     return (energy, on, hosts_used, rejected, violations, host_energy[:H], host_on[:H], host_vms)
+
+
+def host_set_costs(problem: Problem, hosts: np.ndarray, vm_sets: list[np.ndarray], *,
+                   with_peak: bool = False) -> tuple[np.ndarray, ...]:
+    """Energy (J), on-time (s) and feasibility of putting exactly ``vm_sets[i]`` on ``hosts[i]``
+    (and, with ``with_peak``, the most cores in use at one instant).
+
+    Each pair is costed alone (as if that host held those VMs and nothing else), all
+    pairs in one vectorised pass; used by allocators to price candidate moves.
+    Feasible means: within capacity at every instant, and every VM fits the host alone.
+    """
+    tb = _tables(problem)
+    hosts = np.asarray(hosts, dtype=np.intp)
+    sizes = np.array([len(v) for v in vm_sets], dtype=np.intp)
+    if len(hosts) == 0:
+        z = np.zeros(0)
+        return (z, z, np.zeros(0, dtype=bool)) + ((z,) if with_peak else ())
+    vms = np.concatenate(vm_sets).astype(np.intp) if sizes.sum() else np.zeros(0, np.intp)
+    seg_of_vm = np.repeat(np.arange(len(hosts)), sizes)
+    static_ok = tb.fits[vms, tb.group[hosts[seg_of_vm]]]
+    bad = np.bincount(seg_of_vm[~static_ok], minlength=len(hosts)) > 0
+    energy = np.zeros(len(hosts))
+    on = np.zeros(len(hosts))
+    peak = np.zeros(len(hosts))
+    nonempty = sizes > 0
+    if vms.size:
+        pos = tb.event_pos_of_vm  # (n, 2): positions of each VM's start and end events
+        ev = pos[vms].ravel()
+        seg = np.repeat(seg_of_vm, 2)
+        order = np.lexsort((ev, seg))
+        ev, seg = ev[order], seg[order]
+        first = np.ones(len(ev), dtype=bool)
+        first[1:] = seg[1:] != seg[:-1]
+        segs = _segment_costs(problem, hosts[seg], ev, first)
+        idx = np.flatnonzero(nonempty)
+        energy[idx] = segs.energy_j
+        on[idx] = segs.on_s
+        bad[idx] |= segs.over
+        peak[idx] = segs.peak_cores
+    return (energy, on, ~bad) + ((peak,) if with_peak else ())
 
 
 def evaluate_batch(problem: Problem, allocations: np.ndarray) -> BatchEvaluation:

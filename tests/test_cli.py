@@ -32,6 +32,9 @@ TINY_FLEET = textwrap.dedent("""\
 @pytest.fixture(autouse=True)
 def at_repo_root(monkeypatch):
     monkeypatch.chdir(REPO_ROOT)
+    # these tests are about the CLI, not the GA: run only BFD by default (fast);
+    # test_cli_gapa.py runs the genetic algorithm through the CLI with small settings
+    monkeypatch.setattr("gapa.cli.MAIN_ALLOCATORS", ("bfd",))
 
 
 def run(*args: str):
@@ -59,6 +62,7 @@ def bfd_out(tmp_path_factory):
     out = tmp_path_factory.mktemp("out") / "results"
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(REPO_ROOT)
+        mp.setattr("gapa.cli.MAIN_ALLOCATORS", ("bfd",))
         result = CliRunner().invoke(main, ["simulate", ONEDAY, "--out", str(out), "--quiet"])
     assert result.exit_code == 0, (result.stdout, result.stderr, result.exception)
     return out, result

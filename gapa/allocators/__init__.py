@@ -9,13 +9,14 @@ from typing import Any
 
 from gapa.allocators.base import Allocator, AllocatorResult, Limits
 from gapa.allocators.bfd import BestFitDecreasing
+from gapa.allocators.genetic import GAPA
 from gapa.allocators.given import GivenAllocation
 
 #: allocators selectable with ``--algorithm``, by name
-ALLOCATORS: dict[str, type[Allocator]] = {cls.name: cls for cls in (BestFitDecreasing,)}
+ALLOCATORS: dict[str, type[Allocator]] = {cls.name: cls for cls in (BestFitDecreasing, GAPA)}
 
 #: what ``gapa simulate`` runs when no ``--algorithm`` is given
-MAIN_ALLOCATORS: tuple[str, ...] = ("bfd",)
+MAIN_ALLOCATORS: tuple[str, ...] = ("bfd", "gapa")
 
 
 def get_allocator(name: str, settings: dict[str, Any] | None = None) -> Allocator:

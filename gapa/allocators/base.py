@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
@@ -25,10 +26,14 @@ class Limits:
     Attributes:
         time_limit_s: wall-clock budget in seconds, or ``None`` for none.
         quiet: suppress progress output on the terminal.
+        progress: called by iterative allocators after each iteration with a dict
+            (``generation``, ``generations``, ``best_j``, ``elapsed_s``, ``time_limit_s``);
+            the CLI draws its progress bar from it.
     """
 
     time_limit_s: float | None = None
     quiet: bool = True
+    progress: Callable[[dict[str, Any]], None] | None = None
 
 
 @dataclass

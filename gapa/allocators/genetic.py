@@ -1,0 +1,281 @@
+"""GAPA: a grouping genetic algorithm for power-aware static VM allocation.
+
+Built on DEAP's ``base.Toolbox`` (operators registered by name) and
+``tools.Logbook`` (one record per generation).  Only the GAPA paper's abstract
+(Quang-Hung et al., ICT-EurAsia 2013) was at hand, so the design below is ours:
+
+* **Chromosome**: the host of every VM (a grouping of VMs under hosts); −1 = rejected.
+* **Fitness**: (rejected VMs, energy in joules), compared lexicographically, so a
+  rejection is never traded for energy.  The whole population is evaluated in one
+  call of the batched numpy evaluator (:func:`gapa.evaluator.evaluate_batch`).
+* **Crossover** (grouping crossover, after Falkenauer's GGA): the child starts as
+  parent A; some host groups of parent B, chosen with probability growing with how
+  well they fill their host, are injected whole; A's groups that share a VM with
+  them are dissolved and their other VMs re-inserted.
+* **Mutation**: dissolve one or two host groups, chosen with probability growing
+  with how poorly they fill their host ("empty a lightly used host"), or a few
+  random VMs, and re-insert the VMs.
+* **Repair / re-insertion**: every loose VM goes, largest first (cores × duration),
+  to the feasible host where energy rises least, priced exactly; so every
+  individual is always feasible.
+* **Local search** (with probability ``local_search_rate`` per child): try to empty a
+  few poorly filled hosts into the other used hosts, keeping each move that saves energy.
+* **Selection**: tournaments on (rejected, energy) with the run's generator;
+  the best ``elite`` individuals pass unchanged.
+* **Initial population**: BFD, energy-greedy insertion in start order and by size,
+  and randomised greedy insertions — so GAPA never ends worse than BFD.
+* **Stopping**: whichever comes first of ``generations``, ``time_limit`` seconds, or
+  ``stagnation`` generations without improvement.  All randomness comes from the
+  ``numpy.random.Generator`` handed in; with no time limit the run is reproducible.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+from deap import base, tools
+
+from gapa.allocators.base import Allocator, AllocatorResult, Limits
+from gapa.allocators.bfd import BestFitDecreasing, start_order
+from gapa.allocators.packing import Packing
+from gapa.evaluator import evaluate_batch
+from gapa.problem import REJECTED, Problem
+
+
+def _volume_order(problem: Problem, vms: list[int], rng: np.random.Generator) -> list[int]:
+    """VMs by decreasing cores × duration (ties at random)."""
+    if not vms:
+        return []
+    w = problem.workload
+    arr = np.asarray(vms)
+    key = w.cores[arr] * w.duration_s[arr]
+    order = np.lexsort((rng.random(len(arr)), -key))
+    return arr[order].tolist()
+
+
+def _fill_weights(fill: np.ndarray, prefer_full: bool) -> np.ndarray:
+    weights = fill if prefer_full else (1.0 - fill + 1e-3)
+    weights = np.maximum(weights, 1e-6) ** 2
+    return weights / weights.sum()
+
+
+def crossover(problem: Problem, a: np.ndarray, b: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Grouping crossover: inject some well-filled host groups of ``b`` into ``a``."""
+    child = Packing(problem, a)
+    donor = Packing(problem, b)
+    groups = donor.used_hosts()
+    if not groups:
+        return child.allocation
+    fill = donor.host_fill(groups)
+    k = int(rng.integers(1, max(2, len(groups) // 2 + 1)))
+    picked = rng.choice(len(groups), size=min(k, len(groups)), replace=False,
+                        p=_fill_weights(fill, prefer_full=True))
+    loose: set[int] = set()
+    for gi in picked:
+        host = groups[int(gi)]
+        vms = donor.members[host]
+        for h in {int(child.allocation[v]) for v in vms} - {REJECTED}:
+            loose.update(child.take_host(h))
+        child.take_vms([v for v in vms if child.allocation[v] != REJECTED])
+        target = child.free_host_like(host)
+        if target is None:
+            loose.update(vms)
+            continue
+        child.put_group(target, vms)
+        loose.difference_update(vms)
+    loose.update(np.flatnonzero(child.allocation == REJECTED).tolist())
+    child.insert(_volume_order(problem, sorted(loose), rng))
+    return child.allocation
+
+
+def mutate(problem: Problem, a: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Dissolve one or two poorly filled host groups, or move a few VMs, and re-insert."""
+    p = Packing(problem, a)
+    used = p.used_hosts()
+    loose: list[int] = np.flatnonzero(p.allocation == REJECTED).tolist()
+    if used and rng.random() < 0.7:
+        fill = p.host_fill(used)
+        k = min(len(used), 1 + int(rng.random() < 0.4))
+        for gi in rng.choice(len(used), size=k, replace=False, p=_fill_weights(fill, prefer_full=False)):
+            loose += p.take_host(used[int(gi)])
+    else:
+        placed = np.flatnonzero(p.allocation != REJECTED)
+        if len(placed):
+            vms = rng.choice(placed, size=min(len(placed), int(rng.integers(1, 6))), replace=False)
+            p.take_vms(vms.tolist())
+            loose += vms.tolist()
+    p.insert(_volume_order(problem, loose, rng))
+    return p.allocation
+
+
+def empty_hosts(problem: Problem, a: np.ndarray, rng: np.random.Generator, tries: int = 3) -> np.ndarray:
+    """Local search: try to empty a few poorly filled hosts into the other used hosts."""
+    p = Packing(problem, a)
+    used = p.used_hosts()
+    if len(used) < 2:
+        return p.allocation
+    fill = p.host_fill(used)
+    k = min(len(used), tries)
+    for gi in rng.choice(len(used), size=k, replace=False, p=_fill_weights(fill, prefer_full=False)):
+        p.try_empty(used[int(gi)])
+    return p.allocation
+
+
+def greedy(problem: Problem, order: list[int]) -> np.ndarray:
+    """Energy-greedy construction: insert VMs in ``order`` where energy rises least."""
+    p = Packing(problem)
+    p.insert(order)
+    return p.allocation
+
+
+class GAPA(Allocator):
+    """Genetic algorithm for power-aware VM allocation (see the module docstring)."""
+
+    name = "gapa"
+    stochastic = True
+    summary = "genetic algorithm: grouping crossover, exact energy-priced repair, seeded with BFD"
+
+    def __init__(self, population: int = 30, generations: int = 300, time_limit: float | None = None,
+                 crossover_rate: float = 0.8, mutation_rate: float = 0.4, stagnation: int = 60,
+                 tournament: int = 3, elite: int = 2, local_search_rate: float = 0.2):
+        if population < 2:
+            raise ValueError("population must be at least 2")
+        if generations < 0 or stagnation < 1 or tournament < 1 or elite < 0:
+            raise ValueError("generations ≥ 0, stagnation ≥ 1, tournament ≥ 1 and elite ≥ 0 are required")
+        for name, rate in (("crossover_rate", crossover_rate), ("mutation_rate", mutation_rate),
+                           ("local_search_rate", local_search_rate)):
+            if not 0.0 <= rate <= 1.0:
+                raise ValueError(f"{name} must be in [0, 1], got {rate}")
+        if time_limit is not None and time_limit <= 0:
+            raise ValueError("time_limit must be positive")
+        self.population = int(population)
+        self.generations = int(generations)
+        self.time_limit = time_limit
+        self.crossover_rate = float(crossover_rate)
+        self.mutation_rate = float(mutation_rate)
+        self.stagnation = int(stagnation)
+        self.tournament = int(tournament)
+        self.elite = min(int(elite), self.population)
+        self.local_search_rate = float(local_search_rate)
+
+    def settings(self) -> dict[str, Any]:
+        """The parameters of this run (recorded with the result)."""
+        return {"population": self.population, "generations": self.generations,
+                "time_limit": self.time_limit, "crossover_rate": self.crossover_rate,
+                "mutation_rate": self.mutation_rate, "stagnation": self.stagnation,
+                "tournament": self.tournament, "elite": self.elite,
+                "local_search_rate": self.local_search_rate}
+
+    def _toolbox(self, problem: Problem, rng: np.random.Generator) -> base.Toolbox:
+        tb = base.Toolbox()
+        tb.register("mate", crossover, problem, rng=rng)
+        tb.register("mutate", mutate, problem, rng=rng)
+        tb.register("local_search", empty_hosts, problem, rng=rng)
+        tb.register("evaluate_population", self._evaluate, problem)
+        tb.register("select", self._tournament, rng=rng)
+        return tb
+
+    @staticmethod
+    def _evaluate(problem: Problem, pop: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        ev = evaluate_batch(problem, pop)
+        if ev.violations.any():  # operators keep individuals feasible; this would be a bug
+            raise AssertionError("GAPA produced an infeasible individual")
+        return ev.rejected, ev.energy_j, ev.on_s
+
+    def _tournament(self, rank: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+        """Indices of ``k`` tournament winners; ``rank[i]`` is individual i's place (0 = best)."""
+        entrants = rng.integers(0, len(rank), size=(k, self.tournament))
+        winners = entrants[np.arange(k), np.argmin(rank[entrants], axis=1)]
+        return winners
+
+    def _initial(self, problem: Problem, rng: np.random.Generator, limits: Limits,
+                 t0: float) -> np.ndarray:
+        n = problem.n_vms
+        bfd = BestFitDecreasing().allocate(problem, rng, limits).allocation
+        seeds = [bfd, greedy(problem, start_order(problem).tolist()),
+                 greedy(problem, _volume_order(problem, list(range(n)), rng))]
+        pop = seeds[: self.population]
+        while len(pop) < self.population:
+            if self._out_of_time(t0):
+                pop.append(mutate(problem, pop[int(rng.integers(len(pop)))], rng))
+            elif len(pop) % 2:
+                pop.append(greedy(problem, rng.permutation(n).tolist()))
+            else:
+                pop.append(mutate(problem, seeds[int(rng.integers(len(seeds)))], rng))
+        return np.stack(pop)
+
+    def _out_of_time(self, t0: float) -> bool:
+        return self.time_limit is not None and time.perf_counter() - t0 >= self.time_limit
+
+    def allocate(self, problem: Problem, rng: np.random.Generator, limits: Limits) -> AllocatorResult:
+        t0 = time.perf_counter()
+        if limits.time_limit_s is not None:
+            self.time_limit = (limits.time_limit_s if self.time_limit is None
+                               else min(self.time_limit, limits.time_limit_s))
+        if problem.n_vms == 0:
+            return AllocatorResult(np.zeros(0, dtype=np.int64), info=self.settings())
+        toolbox = self._toolbox(problem, rng)
+        pop = self._initial(problem, rng, limits, t0)
+        rejected, energy, on = toolbox.evaluate_population(pop)
+        evaluations = len(pop)
+        logbook = tools.Logbook()
+        logbook.header = ["gen", "evals", "best_j", "mean_j", "worst_j", "best_on_s", "rejected", "elapsed_s"]
+
+        def record(gen: int, evals: int) -> int:
+            best = int(np.lexsort((energy, rejected))[0])
+            logbook.record(gen=gen, evals=evals, best_j=float(energy[best]), mean_j=float(energy.mean()),
+                           worst_j=float(energy.max()), best_on_s=float(on[best]),
+                           rejected=int(rejected[best]), elapsed_s=time.perf_counter() - t0)
+            if limits.progress is not None:
+                limits.progress({"algorithm": self.name, "generation": gen, "generations": self.generations,
+                                 "best_j": float(energy[best]), "elapsed_s": time.perf_counter() - t0,
+                                 "time_limit_s": self.time_limit})
+            return best
+
+        best = record(0, evaluations)
+        best_key = (int(rejected[best]), float(energy[best]))
+        best_alloc = pop[best].copy()
+        since_improvement = 0
+        status = "generations"
+        gen = 0
+        for gen in range(1, self.generations + 1):
+            if self._out_of_time(t0):
+                status = "time_limit"
+                gen -= 1
+                break
+            rank = np.empty(len(pop), dtype=np.int64)
+            rank[np.lexsort((energy, rejected))] = np.arange(len(pop))
+            elite_idx = np.argsort(rank)[: self.elite]
+            n_children = self.population - len(elite_idx)
+            parents = toolbox.select(rank, 2 * n_children)
+            children = []
+            for i in range(n_children):
+                a, b = pop[parents[2 * i]], pop[parents[2 * i + 1]]
+                child = toolbox.mate(a, b) if rng.random() < self.crossover_rate else a.copy()
+                if rng.random() < self.mutation_rate:
+                    child = toolbox.mutate(child)
+                if rng.random() < self.local_search_rate:
+                    child = toolbox.local_search(child)
+                children.append(child)
+            child_pop = np.stack(children) if children else np.zeros((0, problem.n_vms), np.int64)
+            c_rej, c_energy, c_on = toolbox.evaluate_population(child_pop)
+            evaluations += len(child_pop)
+            pop = np.concatenate([pop[elite_idx], child_pop])
+            rejected = np.concatenate([rejected[elite_idx], c_rej])
+            energy = np.concatenate([energy[elite_idx], c_energy])
+            on = np.concatenate([on[elite_idx], c_on])
+            best = record(gen, len(child_pop))
+            key = (int(rejected[best]), float(energy[best]))
+            improved = key[0] < best_key[0] or (key[0] == best_key[0] and key[1] < best_key[1] * (1 - 1e-12))
+            if improved:
+                best_key, best_alloc = key, pop[best].copy()
+                since_improvement = 0
+            else:
+                since_improvement += 1
+                if since_improvement >= self.stagnation:
+                    status = "stagnation"
+                    break
+        info = {**self.settings(), "generations_run": gen, "evaluations": evaluations}
+        return AllocatorResult(best_alloc, status=status, logbook=list(logbook), info=info)
