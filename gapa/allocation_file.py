@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 
 import numpy as np
 
 from gapa.errors import InputError
 from gapa.problem import REJECTED, Problem
+from gapa.workload import read_text_file
 
 
 def read_allocation(path: str | Path, problem: Problem) -> np.ndarray:
@@ -24,20 +26,20 @@ def read_allocation(path: str | Path, problem: Problem) -> np.ndarray:
     host_index = {h: i for i, h in enumerate(problem.fleet.host_ids.tolist())}
     allocation = np.full(problem.n_vms, REJECTED, dtype=np.int64)
     seen: dict[str, int] = {}
-    try:
-        handle = path.open(newline="", encoding="utf-8-sig")
-    except OSError as exc:
-        raise InputError(f"cannot read allocation: {exc.strerror}", path) from None
-    with handle:
+    text = read_text_file(path, "allocation")
+    with io.StringIO(text, newline="") as handle:
         reader = csv.reader(handle)
-        header = [h.strip() for h in (next(reader, None) or [])]
+        try:
+            header = [h.strip() for h in (next(reader, None) or [])]
+        except csv.Error as exc:
+            raise InputError(f"malformed CSV: {exc}", path, 1) from None
         if not header:
             raise InputError("the file is empty (expected a header 'vm_id,host')", path, 1)
         if "vm_id" not in header or "host" not in header:
             raise InputError(f"expected columns vm_id,host (header is: {','.join(header)})", path, 1)
         i_vm, i_host = header.index("vm_id"), header.index("host")
-        for row in reader:
-            line = reader.line_num
+        rows = _rows(reader, path)
+        for line, row in rows:
             if not row or not any(c.strip() for c in row):
                 continue
             if len(row) != len(header):
@@ -58,6 +60,18 @@ def read_allocation(path: str | Path, problem: Problem) -> np.ndarray:
         raise InputError(f"no row for VM(s) {', '.join(missing[:3])}{more}; every VM needs a row "
                          "(an empty host means rejected)", path)
     return allocation
+
+
+def _rows(reader, path: Path):
+    """(line, row) pairs of a csv reader, turning csv errors into InputError."""
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise InputError(f"malformed CSV: {exc}", path, reader.line_num) from None
+        yield reader.line_num, row
 
 
 def write_allocation(path: str | Path, problem: Problem, allocation: np.ndarray) -> None:

@@ -20,6 +20,8 @@ import gapa
 from gapa.allocation_file import read_allocation
 from gapa.allocators import ALLOCATORS, MAIN_ALLOCATORS, GivenAllocation, Limits, get_allocator
 from gapa.errors import InfeasibleAllocation, InputError
+from gapa.lower_bound import LowerBound, lower_bound
+from gapa.progress import ProgressReporter
 from gapa.outputs import summaries, write_results
 from gapa.power import known_models, specpower_servers
 from gapa.problem import Problem
@@ -65,21 +67,27 @@ def _hours(seconds: float) -> str:
     return f"{seconds / 3600:,.1f}"
 
 
-def _render_table(console: Console, results: list[RunResult], problem: Problem) -> None:
+def _render_table(console: Console, results: list[RunResult], problem: Problem, lower: LowerBound) -> None:
     table = Table(box=box.SIMPLE_HEAD, title=escape(f"{problem.n_vms} VMs on {problem.n_hosts} hosts "
                                f"({Path(problem.workload.source).name}, "
                                f"{Path(problem.scenario.source).name}, idle={problem.policy.idle})"))
-    for col, justify in (("algorithm", "left"), ("kWh", "right"), ("on-time h", "right"),
-                         ("hosts", "right"), ("peak on", "right"), ("placed", "right"),
+    baseline = next((r for r in results if r.algorithm == "bfd"), None)
+    for col, justify in (("algorithm", "left"), ("kWh", "right"), ("× bound", "right"),
+                         ("vs bfd", "right"), ("on-time h", "right"), ("hosts", "right"),
                          ("rejected", "right"), ("solve s", "right")):
         table.add_column(col, justify=justify, no_wrap=True, min_width=len(col))  # type: ignore[arg-type]
     for r in results:
         sim = r.simulation
         rejected = int((r.allocation < 0).sum())
-        table.add_row(escape(r.algorithm), f"{sim.energy_j / JOULES_PER_KWH:,.3f}", _hours(sim.on_s),
-                      str(sim.hosts_used), str(sim.peak_hosts_on), str(problem.n_vms - rejected),
-                      str(rejected), f"{r.solve_s:.2f}")
+        ratio = f"{sim.energy_j / lower.energy_j:.3f}" if lower.energy_j > 0 else "–"
+        saving = "–"
+        if baseline is not None and r is not baseline and baseline.simulation.energy_j > 0:
+            saving = f"{100 * (sim.energy_j / baseline.simulation.energy_j - 1):+.1f} %"
+        table.add_row(escape(r.algorithm), f"{sim.energy_j / JOULES_PER_KWH:,.3f}", ratio, saving,
+                      _hours(sim.on_s), str(sim.hosts_used), str(rejected), f"{r.solve_s:.2f}")
     console.print(table)
+    console.print(f"lower bound: {lower.energy_j / JOULES_PER_KWH:,.3f} kWh, "
+                  f"{lower.on_s / 3600:,.1f} host-hours on", highlight=False)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -104,10 +112,23 @@ def main() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print only the summary JSON on stdout.")
 @click.option("--strict", is_flag=True, help="Exit with code 1 if any VM is rejected.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+@click.option("--population", type=click.IntRange(min=2), default=None, help="GAPA: population size.")
+@click.option("--generations", type=click.IntRange(min=0), default=None, help="GAPA: most generations.")
+@click.option("--crossover-rate", type=click.FloatRange(0, 1), default=None, help="GAPA: crossover probability.")
+@click.option("--mutation-rate", type=click.FloatRange(0, 1), default=None, help="GAPA: mutation probability.")
+@click.option("--stagnation", type=click.IntRange(min=1), default=None,
+              help="GAPA: stop after this many generations without improvement.")
 def simulate(workload: Path, scenario_path: Path | None, algorithms: tuple[str, ...],
              allocation_path: Path | None, seed: int, time_limit: float | None, out_dir: Path | None,
-             as_json: bool, strict: bool, quiet: bool) -> None:
-    """Place WORKLOAD's VMs on the fleet, simulate the day, report energy."""
+             as_json: bool, strict: bool, quiet: bool, population: int | None, generations: int | None,
+             crossover_rate: float | None, mutation_rate: float | None, stagnation: int | None) -> None:
+    """Place WORKLOAD's VMs on the fleet, simulate the day, report energy.
+
+    GAPA's settings come from the scenario's [gapa] table; the options above override them.
+    """
+    ga_overrides = {k: v for k, v in (("population", population), ("generations", generations),
+                                      ("crossover_rate", crossover_rate), ("mutation_rate", mutation_rate),
+                                      ("stagnation", stagnation)) if v is not None}
     names = _parse_algorithms(algorithms)
     if not names and allocation_path is None:
         names = list(MAIN_ALLOCATORS)
@@ -119,30 +140,39 @@ def simulate(workload: Path, scenario_path: Path | None, algorithms: tuple[str, 
         if allocation_path is not None:
             allocators.append(GivenAllocation(read_allocation(allocation_path, problem)))
         for name in names:
+            settings = dict(scenario.settings.get(name, {}))
+            if name == "gapa":
+                settings.update(ga_overrides)
             try:
-                allocators.append(get_allocator(name, scenario.settings.get(name, {})))
-            except TypeError as exc:
-                raise InputError(f"[{name}] settings: {exc}", scenario.source) from None
-        limits = Limits(time_limit_s=time_limit, quiet=quiet or as_json)
+                allocators.append(get_allocator(name, settings))
+            except (TypeError, ValueError) as exc:
+                raise InputError(f"settings of {name}: {exc}", scenario.source) from None
+        err = Console(stderr=True, highlight=False)
+        show_progress = not (quiet or as_json) and err.is_terminal
+        lower = lower_bound(problem)
         results = []
         for allocator in allocators:
+            with ProgressReporter(err, allocator.name, enabled=show_progress) as progress:
+                limits = Limits(time_limit_s=time_limit, quiet=not show_progress, progress=progress.update)
+                try:
+                    results.append(run_allocator(problem, allocator, seed=seed, limits=limits))
+                except InfeasibleAllocation as exc:
+                    if allocator.name == "given":
+                        raise InputError(f"the allocation is infeasible: {exc}", allocation_path) from None
+                    raise
+        if out_dir is not None:
             try:
-                results.append(run_allocator(problem, allocator, seed=seed, limits=limits))
-            except InfeasibleAllocation as exc:
-                if allocator.name == "given":
-                    raise InputError(f"the allocation is infeasible: {exc}", allocation_path) from None
-                raise
+                write_results(out_dir, problem, results, lower)
+            except OSError as exc:
+                raise InputError(f"cannot write results: {exc.strerror}", out_dir) from None
     except InputError as exc:
         _fail(str(exc))
         return
     console = Console()
-    err = Console(stderr=True, highlight=False)
-    if out_dir is not None:
-        write_results(out_dir, problem, results)
     if as_json:
-        click.echo(json.dumps(summaries(problem, results), indent=2))
+        click.echo(json.dumps(summaries(problem, results, lower), indent=2))
     else:
-        _render_table(console, results, problem)
+        _render_table(console, results, problem, lower)
         if out_dir is not None:
             console.print(f"results written to {out_dir}/")
     any_rejected = False

@@ -299,6 +299,10 @@ def evaluate_batch(problem: Problem, allocations: np.ndarray) -> BatchEvaluation
     """
     allocs = problem.check_allocation_shape(np.atleast_2d(allocations))
     B = allocs.shape[0]
+    if problem.n_vms == 0:
+        z = np.zeros(B)
+        zi = np.zeros(B, dtype=np.int64)
+        return BatchEvaluation(z, z.copy(), zi, zi.copy(), zi.copy())
     rows = max(1, _CHUNK_EVENTS // max(1, 2 * problem.n_vms))
     parts = [_evaluate_rows(problem, allocs[i:i + rows], per_host=False) for i in range(0, B, rows)]
     if not parts:
@@ -312,6 +316,9 @@ def evaluate_batch(problem: Problem, allocations: np.ndarray) -> BatchEvaluation
 def evaluate(problem: Problem, allocation: np.ndarray) -> Evaluation:
     """Evaluate one allocation, with per-host energy (J), on-time (s) and VM counts."""
     a = problem.check_allocation_shape(np.asarray(allocation)).reshape(1, -1)
+    if problem.n_vms == 0:
+        z = np.zeros(problem.n_hosts)
+        return Evaluation(0.0, 0.0, z, z.copy(), z.astype(np.int64), 0, 0, 0)
     e, on, used, rej, viol, he, hon, hv = _evaluate_rows(problem, a, per_host=True)
     return Evaluation(float(e[0]), float(on[0]), he, hon, hv.astype(np.int64), int(used[0]),
                       int(rej[0]), int(viol[0]))

@@ -33,6 +33,7 @@ import csv
 import importlib
 import io
 import math
+import sys
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from functools import lru_cache
@@ -213,13 +214,12 @@ def check_model(model: PowerModel) -> None:
 
 
 def _read_table_csv(path: Path) -> tuple[list[float], list[float]]:
-    try:
-        handle = path.open(newline="", encoding="utf-8-sig")
-    except OSError as exc:
-        raise InputError(f"cannot read power curve: {exc.strerror}", path) from None
+    from gapa.workload import read_text_file
+
+    text = read_text_file(path, "power curve")
     us: list[float] = []
     ws: list[float] = []
-    with handle:
+    with io.StringIO(text, newline="") as handle:
         reader = csv.reader(handle)
         header = next(reader, None)
         if header is None:
@@ -246,14 +246,23 @@ def _read_table_csv(path: Path) -> tuple[list[float], list[float]]:
     return us, ws
 
 
-def _load_ref(ref: str) -> Callable[..., Any]:
+def _load_ref(ref: str, base_dir: Path | None = None) -> Callable[..., Any]:
+    """Import ``package.module:function``; the scenario's folder is searched first."""
     module_name, _, attr = ref.partition(":")
     if not module_name or not attr:
         raise ValueError(f"ref {ref!r} must look like 'package.module:function'")
+    added = base_dir is not None and str(base_dir) not in sys.path
+    if added:
+        sys.path.insert(0, str(base_dir))
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
         raise ValueError(f"cannot import {module_name!r}: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - user code failing on import
+        raise ValueError(f"importing {module_name!r} failed: {type(exc).__name__}: {exc}") from None
+    finally:
+        if added:
+            sys.path.remove(str(base_dir))
     obj: Any = module
     for part in attr.split("."):
         if not hasattr(obj, part):
@@ -335,7 +344,7 @@ def build_power_model(spec: Mapping[str, Any], base_dir: Path | None = None) -> 
         _expect_keys(spec, {"ref"}, kind)
         if "ref" not in params:
             raise ValueError("model 'python' needs ref = \"package.module:function\"")
-        model = CallableModel(_load_ref(str(params["ref"])), str(params["ref"]))
+        model = CallableModel(_load_ref(str(params["ref"]), base_dir), str(params["ref"]))
     else:
         factories = _entry_point_factories()
         if kind not in factories:

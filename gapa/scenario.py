@@ -42,7 +42,7 @@ from gapa.power import build_power_model
 
 
 class _PolicySpec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     idle: Literal["off", "on", "breakeven"] = "off"
     boot_s: int = Field(0, ge=0, description="boot latency, whole seconds")
     boot_j: float = Field(0.0, ge=0, allow_inf_nan=False, description="boot energy, joules")
@@ -51,7 +51,7 @@ class _PolicySpec(BaseModel):
 
 
 class _HostSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     name: str = Field(min_length=1)
     count: int = Field(1, ge=1)
     cores: int = Field(ge=1)
@@ -68,7 +68,7 @@ class _HostSpec(BaseModel):
 
 
 class _ScenarioSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     description: str = ""
     power_policy: _PolicySpec = _PolicySpec()
     hosts: list[_HostSpec] = Field(min_length=1)

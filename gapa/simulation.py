@@ -181,7 +181,10 @@ class _SimHost:
             if boot_at < env.now:
                 raise InfeasibleAllocation(f"{self.name}: boot would have to start at "
                                            f"{format_seconds(boot_at)}, before {format_seconds(env.now)}")
-            yield env.timeout(boot_at - env.now)
+            if boot_at > env.now:
+                yield env.timeout(boot_at - env.now)
+            # (a boot due now starts at once: a shutdown that ends exactly when the next VM
+            # starts, with boot_s = 0, must not let that VM arrive at an off host)
             self.state = BOOTING
             self._on_since = env.now
             if policy.boot_s > 0:

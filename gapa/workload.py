@@ -11,6 +11,7 @@ load, which changes the power a host draws but never its capacity.
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 import math
 from dataclasses import dataclass, field
@@ -29,6 +30,10 @@ from gapa.timeparse import (
 )
 
 REQUIRED_COLUMNS = ("vm_id", "start", "duration", "cores", "ram_mb")
+#: latest end time accepted, seconds (about 31,700 years): keeps times exact as floats too
+MAX_TIME_S = 10**12
+MAX_CORES = 10**6
+MAX_RAM_MB = 2**40
 OPTIONAL_COLUMNS = ("mips", "cpu_util")
 
 
@@ -143,7 +148,7 @@ def read_text_file(path: Path, what: str) -> str:
         raise InputError(f"not UTF-8 text (byte 0x{data[exc.start]:02x})", path, line) from None
 
 
-def _parse_int(text: str, column: str, minimum: int) -> int:
+def _parse_int(text: str, column: str, minimum: int, maximum: int) -> int:
     try:
         value = float(text)
     except ValueError:
@@ -152,6 +157,8 @@ def _parse_int(text: str, column: str, minimum: int) -> int:
         raise ValueError(f"{column} {text!r} is not a whole number")
     if value < minimum:
         raise ValueError(f"{column} {text!r} must be at least {minimum}")
+    if value > maximum:
+        raise ValueError(f"{column} {text!r} is implausibly large (at most {maximum:g})")
     return int(value)
 
 
@@ -193,6 +200,12 @@ def load_workload(path: str | Path) -> Workload:
             raise InputError(f"duplicate column(s) in header: {', '.join(dupes)}", path, 1)
         col = {name: i for i, name in enumerate(header)}
         extra_cols = [h for h in header if h and h not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
+        for name in extra_cols:
+            close = difflib.get_close_matches(name, OPTIONAL_COLUMNS, n=1, cutoff=0.7)
+            if close:
+                raise InputError(f"column {name!r} looks like a misspelt {close[0]!r}; rename it "
+                                 f"(or, if it is meant as a descriptive column, give it another name)",
+                                 path, 1)
 
         ids: list[str] = []
         lines: list[int] = []
@@ -238,8 +251,10 @@ def load_workload(path: str | Path) -> Workload:
                     else:
                         parse_datetime(text)
                     dur = parse_duration(row[col["duration"]])
-                    c = _parse_int(row[col["cores"]].strip(), "cores", 1)
-                    r = _parse_int(row[col["ram_mb"]].strip(), "ram_mb", 0)
+                    if dur > MAX_TIME_S:
+                        raise ValueError(f"duration {row[col['duration']].strip()!r} is implausibly long")
+                    c = _parse_int(row[col["cores"]].strip(), "cores", 1, MAX_CORES)
+                    r = _parse_int(row[col["ram_mb"]].strip(), "ram_mb", 0, MAX_RAM_MB)
                     m = float("nan")
                     if "mips" in col and row[col["mips"]].strip():
                         m = _parse_float(row[col["mips"]].strip(), "mips", 0.0, math.inf, low_open=True)
@@ -279,6 +294,10 @@ def load_workload(path: str | Path) -> Workload:
                 idx, msg = msg[1:].split(": ", 1)
                 line = lines[int(idx)]
             raise InputError(msg, path, line) from None
+    for i, (start, dur) in enumerate(zip(starts, durations)):
+        if start + dur > MAX_TIME_S:
+            raise InputError(f"the VM ends {start + dur} s after time 0, beyond the "
+                             f"{MAX_TIME_S:g} s gapa accepts", path, lines[i])
     start_arr = np.asarray(starts, dtype=np.int64)
     return Workload(
         vm_ids=np.asarray(ids, dtype=object),

@@ -47,8 +47,10 @@ def policies(draw):
     idle = draw(st.sampled_from(["off", "on", "breakeven"]))
     if draw(st.booleans()):
         return PowerPolicy(idle)
-    return PowerPolicy(idle, draw(st.integers(0, 120)), draw(st.floats(0, 20000)),
-                       draw(st.integers(0, 60)), draw(st.floats(0, 5000)))
+    # latencies on the same coarse grids as VM times, so gaps often equal them exactly
+    latency = st.one_of(st.sampled_from([0, 30, 60, 100]), st.integers(0, 120))
+    return PowerPolicy(idle, draw(latency), draw(st.floats(0, 20000)),
+                       draw(latency), draw(st.floats(0, 5000)))
 
 
 @st.composite

@@ -126,3 +126,14 @@ def test_unused_hosts_cost_nothing_and_rejected_vms_are_not_simulated():
     assert sim.host_energy_j[1] == 0.0
     # host 0 as before (50 000 J) + idling through the gap (10 000 J) + one boot/shutdown (600 J)
     assert sim.energy_j == evaluate(p, alloc).energy_j == 60_600.0
+
+
+def test_shutdown_ending_exactly_when_the_next_vm_starts():
+    """boot_s = 0, shutdown 60 s, gap of exactly 60 s: shut down, then boot at once."""
+    w = Workload.from_arrays([0, 160], [100, 200], [1, 1], [10, 10])
+    p = Problem(w, Scenario(FLEET, PowerPolicy("off", 0, 0.0, 60, 600.0)))
+    alloc = np.array([0, 0])
+    sim = simulate(p, alloc)
+    # busy 140 s at P(.25) = 125 W; two shutdowns of 600 J; on-time 140 + 2 × 60 s
+    assert sim.energy_j == evaluate(p, alloc).energy_j == 140 * 125.0 + 1200.0
+    assert sim.on_s == 260.0

@@ -1,0 +1,102 @@
+"""CLI: GAPA through the command line, and bad input found in review (each: exit 2, one line)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from gapa.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+SMALL_GA = ["--population", "4", "--generations", "2"]
+
+
+@pytest.fixture(autouse=True)
+def at_root(monkeypatch):
+    monkeypatch.chdir(ROOT)
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def one_error_line(result, *fragments):
+    assert result.exit_code == 2, (result.stdout, result.stderr, result.exception)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    for f in fragments:
+        assert f in lines[0]
+    assert "Traceback" not in result.output
+
+
+def test_default_runs_bfd_and_gapa_and_writes_logbook(tmp_path):
+    out = tmp_path / "o"
+    result = run("simulate", "workloads/oneday.csv", *SMALL_GA, "--out", out, "--json")
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert set(summary) == {"bfd", "gapa"}
+    assert summary["gapa"]["energy_j"] <= summary["bfd"]["energy_j"]
+    assert summary["gapa"]["bound_energy_j"] <= summary["bfd"]["energy_j"]
+    assert summary["gapa"]["info_population"] == 4
+    with (out / "gapa" / "logbook.csv").open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [int(r["gen"]) for r in rows] == list(range(len(rows)))
+    assert {"best_j", "mean_j", "worst_j", "evals"} <= set(rows[0])
+
+
+def test_bad_gapa_setting_is_bad_input(tmp_path):
+    scenario = tmp_path / "s.toml"
+    scenario.write_text((ROOT / "scenarios/lab.toml").read_text() + "\n[gapa]\npopulaton = 3\n")
+    one_error_line(run("simulate", "workloads/oneday.csv", "--scenario", scenario), "populaton")
+
+
+def test_misspelt_optional_column(tmp_path):
+    path = tmp_path / "w.csv"
+    path.write_text("vm_id,start,duration,cores,ram_mb,cpu_utl\na,08:00,60,1,1024,0.1\n")
+    one_error_line(run("simulate", path, "-a", "bfd"), f"{path}:1", "cpu_util")
+
+
+@pytest.mark.parametrize("cell", ["1e30", "99999999999999999999"])
+def test_huge_numbers(tmp_path, cell):
+    path = tmp_path / "w.csv"
+    path.write_text(f"vm_id,start,duration,cores,ram_mb\na,08:00,60,{cell},1024\n")
+    one_error_line(run("simulate", path, "-a", "bfd"), f"{path}:2", "cores")
+
+
+def test_time_beyond_range(tmp_path):
+    path = tmp_path / "w.csv"
+    path.write_text("vm_id,start,duration,cores,ram_mb\na,1e18,60,1,1024\n")
+    one_error_line(run("simulate", path, "-a", "bfd"), f"{path}:2")
+
+
+def test_python_model_module_raising_on_import(tmp_path):
+    (tmp_path / "badcurve.py").write_text("raise RuntimeError('boom')\n")
+    scenario = tmp_path / "s.toml"
+    scenario.write_text('[[hosts]]\nname = "h"\ncount = 2\ncores = 64\nmips_per_core = 3000\n'
+                        'ram_mb = 1000000\npower = { model = "python", ref = "badcurve:watts" }\n')
+    one_error_line(run("simulate", "workloads/oneday.csv", "-a", "bfd", "--scenario", scenario), "boom")
+
+
+def test_python_model_found_beside_the_scenario(tmp_path):
+    (tmp_path / "mycurve.py").write_text("def watts(u):\n    return 100 + 50 * u\n")
+    scenario = tmp_path / "s.toml"
+    scenario.write_text('[[hosts]]\nname = "h"\ncount = 40\ncores = 64\nmips_per_core = 3000\n'
+                        'ram_mb = 1000000\npower = { model = "python", ref = "mycurve:watts" }\n')
+    result = run("simulate", "workloads/oneday.csv", "-a", "bfd", "--scenario", scenario, "--json")
+    assert result.exit_code == 0, result.stderr
+
+
+def test_binary_allocation_file(tmp_path):
+    path = tmp_path / "a.csv"
+    path.write_bytes(b"vm_id,host\n\xff\xfe\x00\x00")
+    one_error_line(run("simulate", "workloads/oneday.csv", "--allocation", path), f"{path}:2", "UTF-8")
+
+
+def test_out_is_an_existing_file(tmp_path):
+    target = tmp_path / "file"
+    target.write_text("x")
+    one_error_line(run("simulate", "workloads/oneday.csv", "-a", "bfd", "--out", target), "cannot write")
