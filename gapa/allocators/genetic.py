@@ -45,12 +45,15 @@ from gapa.problem import REJECTED, Problem
 
 
 def _volume_order(problem: Problem, vms: list[int], rng: np.random.Generator) -> list[int]:
-    """VMs by decreasing cores × duration (ties at random)."""
+    """VMs by decreasing cores × duration, or (one time in three) by start time; ties at random."""
     if not vms:
         return []
     w = problem.workload
     arr = np.asarray(vms)
-    key = w.cores[arr] * w.duration_s[arr]
+    if rng.random() < 1 / 3:
+        key = -w.start_s[arr]
+    else:
+        key = w.cores[arr] * w.duration_s[arr]
     order = np.lexsort((rng.random(len(arr)), -key))
     return arr[order].tolist()
 

@@ -1,0 +1,59 @@
+"""GAPA against BFD on the a1 temporal bin packing instances (50 jobs), default settings.
+
+Run:  python benchmarks/bench_gapa_a1.py           (the first instance of each of the 8 groups)
+      python benchmarks/bench_gapa_a1.py --all     (all 40 instances of 50 jobs)
+
+Prints per instance: BFD's and GAPA's host on-time as a multiple of the lower bound,
+GAPA's energy and on-time saving against BFD, and GAPA's time; then the means.
+Issue 3's bar: mean energy saving ≥ 6 %, mean on-time saving ≥ 10 %, < 10 s per instance.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+
+import gapa
+from gapa.allocators import Limits, get_allocator
+from gapa.evaluator import evaluate
+from gapa.lower_bound import lower_bound
+from gapa.problem import Problem
+from gapa.readers.tbpp import read_tbpp
+
+DATA = Path(__file__).resolve().parent / "data" / "tbpp" / "a1"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--all", action="store_true", help="all 40 instances of 50 jobs")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    files = sorted(DATA.glob("cap100_n50_*.txt"))
+    if not args.all:
+        files = files[::5]
+    print(f"gapa {gapa.__version__}, seed {args.seed}, {len(files)} instances")
+    savings_e, savings_on, times = [], [], []
+    for path in files:
+        problem = Problem(*read_tbpp(path))
+        rng = np.random.default_rng(args.seed)
+        bfd = evaluate(problem, get_allocator("bfd").allocate(problem, rng, Limits()).allocation)
+        t0 = time.perf_counter()
+        result = get_allocator("gapa").allocate(problem, np.random.default_rng(args.seed), Limits())
+        times.append(time.perf_counter() - t0)
+        ga = evaluate(problem, result.allocation)
+        lb = lower_bound(problem)
+        savings_e.append(1 - ga.energy_j / bfd.energy_j)
+        savings_on.append(1 - ga.on_s / bfd.on_s)
+        print(f"{path.name:30s} on-time/bound: bfd {bfd.on_s / lb.on_s:.3f} gapa {ga.on_s / lb.on_s:.3f}  "
+              f"saving: energy {100 * savings_e[-1]:4.1f} % on-time {100 * savings_on[-1]:4.1f} %  "
+              f"{times[-1]:4.1f} s ({result.status})", flush=True)
+    print(f"mean saving: energy {100 * np.mean(savings_e):.1f} % (bar 6 %), on-time "
+          f"{100 * np.mean(savings_on):.1f} % (bar 10 %); slowest {max(times):.1f} s (bar 10 s); "
+          f"GAPA above BFD on {sum(e < 0 for e in savings_e)} instance(s)")
+
+
+if __name__ == "__main__":
+    main()
