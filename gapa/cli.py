@@ -21,10 +21,10 @@ from gapa.allocation_file import read_allocation
 from gapa.allocators import ALLOCATORS, MAIN_ALLOCATORS, GivenAllocation, Limits, get_allocator
 from gapa.errors import InfeasibleAllocation, InputError
 from gapa.lower_bound import LowerBound, lower_bound
-from gapa.progress import ProgressReporter
 from gapa.outputs import summaries, write_results
 from gapa.power import known_models, specpower_servers
 from gapa.problem import Problem
+from gapa.progress import ProgressReporter
 from gapa.run import JOULES_PER_KWH, RunResult, run_allocator
 from gapa.scenario import load_scenario
 from gapa.workload import load_workload

@@ -6,7 +6,7 @@ those reports into a rich progress bar on stderr.  Disabled, it does nothing.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -25,7 +25,7 @@ class ProgressReporter:
                 TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.fields[status]}"),
                 TimeElapsedColumn(), console=console, transient=True)
 
-    def __enter__(self) -> ProgressReporter:
+    def __enter__(self) -> Self:
         if self._progress is not None:
             self._progress.start()
             self._task = self._progress.add_task(self.label, total=None, status="")
