@@ -144,8 +144,6 @@ class _Segments:
     on_s: np.ndarray
     over: np.ndarray  # True where the host is over a capacity limit at some instant
     peak_cores: np.ndarray  # most cores in use at one instant
-    busy_energy: tuple[np.ndarray, np.ndarray, np.ndarray]  # (segment, joules, seconds) per busy piece
-    gap_energy: tuple[np.ndarray, np.ndarray, np.ndarray]  # (segment, joules, seconds) per gap
 
 
 def _segment_costs(problem: Problem, hosts: np.ndarray, events: np.ndarray,
@@ -219,8 +217,7 @@ def _segment_costs(problem: Problem, hosts: np.ndarray, events: np.ndarray,
               + real * (policy.boot_j + policy.shutdown_j))
     on = (_sum_by(b_seg, b_dt, n_seg) + _sum_by(g_seg, g_on, n_seg)
           + real * float(policy.boot_s + policy.shutdown_s))
-    return _Segments(seg, seg_host, energy, on, over & real, peak_cores, (b_seg, b_energy, b_dt),
-                     (g_seg, g_energy, g_on))
+    return _Segments(seg, seg_host, energy, on, over & real, peak_cores)
 
 
 def _evaluate_rows(problem: Problem, allocs: np.ndarray, per_host: bool):

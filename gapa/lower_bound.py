@@ -88,17 +88,18 @@ def lower_bound(problem: Problem) -> LowerBound:
     counts = [g.count for g in groups]
     idle = [g.power.idle_w for g in groups]
     # cores: capacity in cores; RAM: in MB, scaled down to keep the table small
-    core_cost = _cover_cost(counts, [g.cores for g in groups], idle, cores_now)
+    core_sizes = [g.cores for g in groups]
     ram_unit = max(1, int(np.gcd.reduce([g.ram_mb for g in groups] + [1024])))
-    ram_cost = _cover_cost(counts, [g.ram_mb // ram_unit for g in groups], idle,
-                           -(-ram_now // ram_unit))
+    ram_sizes = [g.ram_mb // ram_unit for g in groups]
+    ram_need = -(-ram_now // ram_unit)
+    core_cost = _cover_cost(counts, core_sizes, idle, cores_now)
+    ram_cost = _cover_cost(counts, ram_sizes, idle, ram_need)
     power_idle = np.maximum(core_cost, ram_cost)
     power_idle = np.where(np.isfinite(power_idle), power_idle, 0.0)  # overload: relax (VMs get rejected)
     idle_j = float((power_idle * dt).sum())
     ones = [1.0] * len(groups)
-    hosts_on = np.maximum(_cover_cost(counts, [g.cores for g in groups], ones, cores_now),
-                          _cover_cost(counts, [g.ram_mb // ram_unit for g in groups], ones,
-                                      -(-ram_now // ram_unit)))
+    hosts_on = np.maximum(_cover_cost(counts, core_sizes, ones, cores_now),
+                          _cover_cost(counts, ram_sizes, ones, ram_need))
     on_s = float((np.where(np.isfinite(hosts_on), hosts_on, 0.0) * dt).sum())
     # dynamic: each VM on the group where it adds the least, at the least average slope
     slopes = np.array([min_average_slope(g.power) for g in groups])

@@ -80,6 +80,16 @@ class Problem:
         """Indices of VMs that fit no host of the fleet even when it is empty."""
         return np.flatnonzero(~self.group_fits.any(axis=1))
 
+    @cached_property
+    def host_fits(self) -> np.ndarray:
+        """``host_fits[v, h]``: VM ``v`` fits host ``h`` when the host is empty (n × H booleans)."""
+        return self.group_fits[:, self.fleet.group_of_host]
+
+    @cached_property
+    def hosts_of_group(self) -> list[np.ndarray]:
+        """Host indices of each host group, in order."""
+        return [np.flatnonzero(self.fleet.group_of_host == g) for g in range(len(self.fleet.groups))]
+
     def fits_host(self, vm: int) -> np.ndarray:
         """Boolean per host: VM ``vm`` fits that host when the host is empty."""
         return self.group_fits[vm][self.fleet.group_of_host]

@@ -44,7 +44,7 @@ from gapa.evaluator import evaluate_batch
 from gapa.problem import REJECTED, Problem
 
 
-def _volume_order(problem: Problem, vms: list[int], rng: np.random.Generator) -> list[int]:
+def _insertion_order(problem: Problem, vms: list[int], rng: np.random.Generator) -> list[int]:
     """VMs by decreasing cores × duration, or (one time in three) by start time; ties at random."""
     if not vms:
         return []
@@ -89,7 +89,7 @@ def crossover(problem: Problem, a: np.ndarray, b: np.ndarray, rng: np.random.Gen
         child.put_group(target, vms)
         loose.difference_update(vms)
     loose.update(np.flatnonzero(child.allocation == REJECTED).tolist())
-    child.insert(_volume_order(problem, sorted(loose), rng))
+    child.insert(_insertion_order(problem, sorted(loose), rng))
     return child.allocation
 
 
@@ -109,7 +109,7 @@ def mutate(problem: Problem, a: np.ndarray, rng: np.random.Generator) -> np.ndar
             vms = rng.choice(placed, size=min(len(placed), int(rng.integers(1, 6))), replace=False)
             p.take_vms(vms.tolist())
             loose += vms.tolist()
-    p.insert(_volume_order(problem, loose, rng))
+    p.insert(_insertion_order(problem, loose, rng))
     return p.allocation
 
 
@@ -198,7 +198,7 @@ class GAPA(Allocator):
         n = problem.n_vms
         bfd = BestFitDecreasing().allocate(problem, rng, limits).allocation
         seeds = [bfd, greedy(problem, start_order(problem).tolist()),
-                 greedy(problem, _volume_order(problem, list(range(n)), rng))]
+                 greedy(problem, _insertion_order(problem, list(range(n)), rng))]
         pop = seeds[: self.population]
         while len(pop) < self.population:
             if self._out_of_time(t0):

@@ -29,9 +29,8 @@ class Packing:
             self.members[h].append(vm)
         self._energy = np.full(H, np.nan)  # cached energy per host; NaN = stale
         self._energy[[h for h in range(H) if not self.members[h]]] = 0.0
-        self._group_hosts = [np.flatnonzero(problem.fleet.group_of_host == g)
-                             for g in range(len(problem.fleet.groups))]
-        self._fits_host = problem.group_fits[:, problem.fleet.group_of_host]  # (n, H) static fit
+        self._group_hosts = problem.hosts_of_group
+        self._fits_host = problem.host_fits
 
     # -- editing ------------------------------------------------------------
     def used_hosts(self) -> list[int]:
