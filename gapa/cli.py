@@ -7,10 +7,14 @@ line on stderr naming the file, line and problem).
 from __future__ import annotations
 
 import json
+import shlex
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
+from click.core import ParameterSource
 from rich import box
 from rich.console import Console
 from rich.markup import escape
@@ -19,14 +23,16 @@ from rich.table import Table
 import gapa
 from gapa.allocation_file import read_allocation
 from gapa.allocators import ALLOCATORS, MAIN_ALLOCATORS, GivenAllocation, Limits, get_allocator
+from gapa.compare import compare as run_comparison
 from gapa.errors import InfeasibleAllocation, InputError
-from gapa.lower_bound import LowerBound, lower_bound
-from gapa.outputs import summaries, write_results
+from gapa.lower_bound import lower_bound
+from gapa.outputs import summaries, write_comparison, write_results, write_simulation_report
 from gapa.power import known_models, specpower_servers
 from gapa.problem import Problem
-from gapa.progress import ProgressReporter
-from gapa.run import JOULES_PER_KWH, RunResult, run_allocator
+from gapa.progress import ProgressReporter, RunsProgress
+from gapa.run import RunResult, run_allocator
 from gapa.scenario import load_scenario
+from gapa.tables import TextTable, comparison_table, simulation_table
 from gapa.workload import load_workload
 
 DEFAULT_SCENARIO = Path("scenarios") / "lab.toml"
@@ -63,31 +69,77 @@ def _parse_algorithms(values: tuple[str, ...]) -> list[str]:
     return names
 
 
-def _hours(seconds: float) -> str:
-    return f"{seconds / 3600:,.1f}"
+def _print_table(console: Console, table: TextTable) -> None:
+    compact = {"pad_edge": False, "collapse_padding": True} if table.compact else {}
+    rich_table = Table(box=box.SIMPLE_HEAD, title=escape(table.title), **compact)  # type: ignore[arg-type]
+    for col, justify in table.columns:
+        rich_table.add_column(escape(col), justify=justify, no_wrap=True,
+                              min_width=max(len(line) for line in col.splitlines()))
+    for row in table.rows:
+        rich_table.add_row(*(escape(cell) for cell in row))
+    console.print(rich_table)
+    for note in table.notes:
+        console.print(escape(note), highlight=False)
 
 
-def _render_table(console: Console, results: list[RunResult], problem: Problem, lower: LowerBound) -> None:
-    table = Table(box=box.SIMPLE_HEAD, title=escape(f"{problem.n_vms} VMs on {problem.n_hosts} hosts "
-                               f"({Path(problem.workload.source).name}, "
-                               f"{Path(problem.scenario.source).name}, idle={problem.policy.idle})"))
-    baseline = next((r for r in results if r.algorithm == "bfd"), None)
-    for col, justify in (("algorithm", "left"), ("kWh", "right"), ("× bound", "right"),
-                         ("vs bfd", "right"), ("on-time h", "right"), ("hosts", "right"),
-                         ("rejected", "right"), ("solve s", "right")):
-        table.add_column(col, justify=justify, no_wrap=True, min_width=len(col))  # type: ignore[arg-type]
+def _command_line(ctx: click.Context) -> str:
+    """The command as it could be typed again: the arguments and the options given on the
+    command line (repeated list options joined with commas)."""
+    parts = ["gapa", ctx.info_name or ""]
+    for param in ctx.command.params:
+        name = param.name or ""
+        value = ctx.params.get(name)
+        if isinstance(param, click.Argument):
+            parts.append(shlex.quote(str(value)))
+        elif ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE:
+            flag = max(param.opts, key=len)
+            if isinstance(param, click.Option) and param.is_flag:
+                parts += [flag] if value else []
+            elif isinstance(value, tuple):
+                items = [item.strip() for v in value for item in str(v).split(",") if item.strip()]
+                parts += [flag, shlex.quote(",".join(dict.fromkeys(items)))]
+            else:
+                parts += [flag, shlex.quote(str(value))]
+    return " ".join(parts)
+
+
+def _gapa_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options that override GAPA's settings (shared by simulate and compare)."""
+    options = [
+        click.option("--population", type=click.IntRange(min=2), default=None, help="GAPA: population size."),
+        click.option("--generations", type=click.IntRange(min=0), default=None, help="GAPA: most generations."),
+        click.option("--crossover-rate", type=click.FloatRange(0, 1), default=None,
+                     help="GAPA: crossover probability."),
+        click.option("--mutation-rate", type=click.FloatRange(0, 1), default=None,
+                     help="GAPA: mutation probability."),
+        click.option("--stagnation", type=click.IntRange(min=1), default=None,
+                     help="GAPA: stop after this many generations without improvement."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _gapa_overrides(**values: Any) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def _load_problem(workload: Path, scenario_path: Path | None) -> Problem:
+    return Problem(load_workload(workload), load_scenario(scenario_path or default_scenario_path()))
+
+
+def _warn_rejected(err: Console, problem: Problem, results: list[RunResult], with_seed: bool = False) -> bool:
+    """Warn on stderr about each run that rejected VMs; return whether any did."""
+    any_rejected = False
     for r in results:
-        sim = r.simulation
-        rejected = int((r.allocation < 0).sum())
-        ratio = f"{sim.energy_j / lower.energy_j:.3f}" if lower.energy_j > 0 else "–"
-        saving = "–"
-        if baseline is not None and r is not baseline and baseline.simulation.energy_j > 0:
-            saving = f"{100 * (sim.energy_j / baseline.simulation.energy_j - 1):+.1f} %"
-        table.add_row(escape(r.algorithm), f"{sim.energy_j / JOULES_PER_KWH:,.3f}", ratio, saving,
-                      _hours(sim.on_s), str(sim.hosts_used), str(rejected), f"{r.solve_s:.2f}")
-    console.print(table)
-    console.print(f"lower bound: {lower.energy_j / JOULES_PER_KWH:,.3f} kWh, "
-                  f"{lower.on_s / 3600:,.1f} host-hours on", highlight=False)
+        rejected = problem.workload.vm_ids[r.allocation < 0].tolist()
+        if rejected:
+            any_rejected = True
+            shown = ", ".join(rejected[:10]) + (f" and {len(rejected) - 10} more" if len(rejected) > 10 else "")
+            seed = f" (seed {r.seed})" if with_seed else ""
+            err.print(f"[yellow]warning:[/] {escape(r.algorithm)}{seed} rejected {len(rejected)} VM(s) "
+                      f"that no host could hold: {escape(shown)}", markup=True, soft_wrap=True)
+    return any_rejected
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -108,34 +160,30 @@ def main() -> None:
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Wall-clock budget per allocator, seconds.")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
-              help="Write summary.json and per-algorithm CSVs here.")
+              help="Write summary.json, per-algorithm CSVs, figures and report.md here.")
 @click.option("--json", "as_json", is_flag=True, help="Print only the summary JSON on stdout.")
 @click.option("--strict", is_flag=True, help="Exit with code 1 if any VM is rejected.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
-@click.option("--population", type=click.IntRange(min=2), default=None, help="GAPA: population size.")
-@click.option("--generations", type=click.IntRange(min=0), default=None, help="GAPA: most generations.")
-@click.option("--crossover-rate", type=click.FloatRange(0, 1), default=None, help="GAPA: crossover probability.")
-@click.option("--mutation-rate", type=click.FloatRange(0, 1), default=None, help="GAPA: mutation probability.")
-@click.option("--stagnation", type=click.IntRange(min=1), default=None,
-              help="GAPA: stop after this many generations without improvement.")
-def simulate(workload: Path, scenario_path: Path | None, algorithms: tuple[str, ...],
+@_gapa_options
+@click.pass_context
+def simulate(ctx: click.Context, workload: Path, scenario_path: Path | None, algorithms: tuple[str, ...],
              allocation_path: Path | None, seed: int, time_limit: float | None, out_dir: Path | None,
              as_json: bool, strict: bool, quiet: bool, population: int | None, generations: int | None,
              crossover_rate: float | None, mutation_rate: float | None, stagnation: int | None) -> None:
     """Place WORKLOAD's VMs on the fleet, simulate the day, report energy.
 
-    GAPA's settings come from the scenario's [gapa] table; the options above override them.
+    GAPA's settings come from the scenario's [gapa] table; the GAPA options below override them.
     """
-    ga_overrides = {k: v for k, v in (("population", population), ("generations", generations),
-                                      ("crossover_rate", crossover_rate), ("mutation_rate", mutation_rate),
-                                      ("stagnation", stagnation)) if v is not None}
+    ga_overrides = _gapa_overrides(population=population, generations=generations,
+                                   crossover_rate=crossover_rate, mutation_rate=mutation_rate,
+                                   stagnation=stagnation)
     names = _parse_algorithms(algorithms)
     if not names and allocation_path is None:
         names = list(MAIN_ALLOCATORS)
+    err = Console(stderr=True, highlight=False)
     try:
-        work = load_workload(workload)
-        scenario = load_scenario(scenario_path or default_scenario_path())
-        problem = Problem(work, scenario)
+        problem = _load_problem(workload, scenario_path)
+        scenario = problem.scenario
         allocators = []
         if allocation_path is not None:
             allocators.append(GivenAllocation(read_allocation(allocation_path, problem)))
@@ -147,7 +195,6 @@ def simulate(workload: Path, scenario_path: Path | None, algorithms: tuple[str, 
                 allocators.append(get_allocator(name, settings))
             except (TypeError, ValueError) as exc:
                 raise InputError(f"settings of {name}: {exc}", scenario.source) from None
-        err = Console(stderr=True, highlight=False)
         show_progress = not (quiet or as_json) and err.is_terminal
         lower = lower_bound(problem)
         results = []
@@ -163,6 +210,7 @@ def simulate(workload: Path, scenario_path: Path | None, algorithms: tuple[str, 
         if out_dir is not None:
             try:
                 write_results(out_dir, problem, results, lower)
+                write_simulation_report(out_dir, problem, results, lower, _command_line(ctx))
             except OSError as exc:
                 raise InputError(f"cannot write results: {exc.strerror}", out_dir) from None
     except InputError as exc:
@@ -172,19 +220,61 @@ def simulate(workload: Path, scenario_path: Path | None, algorithms: tuple[str, 
     if as_json:
         click.echo(json.dumps(summaries(problem, results, lower), indent=2))
     else:
-        _render_table(console, results, problem, lower)
+        _print_table(console, simulation_table(problem, results, lower))
         if out_dir is not None:
-            console.print(f"results written to {out_dir}/")
-    any_rejected = False
-    for r in results:
-        rejected = problem.workload.vm_ids[r.allocation < 0].tolist()
-        if rejected:
-            any_rejected = True
-            shown = ", ".join(rejected[:10]) + (f" and {len(rejected) - 10} more" if len(rejected) > 10 else "")
-            err.print(f"[yellow]warning:[/] {r.algorithm} rejected {len(rejected)} VM(s) that no host "
-                      f"could hold: {escape(shown)}", markup=True, soft_wrap=True)
-    if strict and any_rejected:
+            console.print(f"results written to {escape(str(out_dir))}/", highlight=False)
+    if _warn_rejected(err, problem, results) and strict:
         sys.exit(EXIT_REJECTED)
+
+
+@main.command()
+@click.argument("workload", type=click.Path(path_type=Path))
+@click.option("--scenario", "scenario_path", type=click.Path(path_type=Path), default=None,
+              help="Fleet and power policy (TOML). Default: scenarios/lab.toml.")
+@click.option("--algorithm", "-a", "algorithms", multiple=True, metavar="NAME[,NAME…]",
+              help=f"Allocator(s) to compare; repeatable. Default: {','.join(MAIN_ALLOCATORS)}.")
+@click.option("--seeds", "n_seeds", type=click.IntRange(min=1), required=True, metavar="N",
+              help="Run each stochastic allocator with seeds 0…N−1 (deterministic ones run once).")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Wall-clock budget per run, seconds.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
+              help="Write runs.csv, summary.json, logbook.csv, figures and report.md here.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+@_gapa_options
+@click.pass_context
+def compare(ctx: click.Context, workload: Path, scenario_path: Path | None, algorithms: tuple[str, ...],
+            n_seeds: int, time_limit: float | None, out_dir: Path | None, quiet: bool,
+            population: int | None, generations: int | None, crossover_rate: float | None,
+            mutation_rate: float | None, stagnation: int | None) -> None:
+    """Compare allocators on WORKLOAD over seeds 0…N−1: mean, spread, bound and saving vs BFD.
+
+    GAPA's settings come from the scenario's [gapa] table; the GAPA options below override them.
+    """
+    ga_overrides = _gapa_overrides(population=population, generations=generations,
+                                   crossover_rate=crossover_rate, mutation_rate=mutation_rate,
+                                   stagnation=stagnation)
+    names = _parse_algorithms(algorithms) or list(MAIN_ALLOCATORS)
+    err = Console(stderr=True, highlight=False)
+    try:
+        problem = _load_problem(workload, scenario_path)
+        settings = {name: {**problem.scenario.settings.get(name, {}),
+                           **(ga_overrides if name == "gapa" else {})} for name in names}
+        with RunsProgress(err, enabled=not quiet and err.is_terminal) as progress:
+            comparison = run_comparison(problem, names, range(n_seeds), settings, time_limit, progress)
+        if out_dir is not None:
+            try:
+                write_comparison(out_dir, comparison, _command_line(ctx))
+            except OSError as exc:
+                raise InputError(f"cannot write results: {exc.strerror}", out_dir) from None
+    except InputError as exc:
+        _fail(str(exc))
+        return
+    console = Console()
+    _print_table(console, comparison_table(problem, comparison.aggregates(), comparison.lower,
+                                           comparison.seeds))
+    if out_dir is not None:
+        console.print(f"results written to {escape(str(out_dir))}/", highlight=False)
+    _warn_rejected(err, problem, comparison.results, with_seed=True)
 
 
 @main.command()

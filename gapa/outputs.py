@@ -1,10 +1,20 @@
-"""Writing a run's results to a directory (``--out DIR``).
+"""Writing results to a directory (``--out DIR``).
 
+``gapa simulate`` (:func:`write_results`, then :func:`write_simulation_report`):
 ``DIR/summary.json`` — an object keyed by algorithm name, each a flat record
 (energy_j, energy_kwh, host_on_s, hosts_used, placed, rejected, seed, solve_s,
 gapa_version, …); per algorithm ``DIR/<algorithm>/allocation.csv``
 (``vm_id,host``) and ``DIR/<algorithm>/hosts.csv`` (``host,energy_j,on_s,vms``,
-used hosts only).
+used hosts only); ``DIR/figures/*.png`` and ``DIR/report.md``.
+
+``gapa compare`` (:func:`write_comparison`): ``DIR/runs.csv`` (one row per run:
+the run's flat record), ``DIR/summary.json`` (an object keyed by algorithm, each
+its aggregate over the runs, with the seed list and the gapa version),
+``DIR/logbook.csv`` (one row per generation of each iterative run),
+``DIR/figures/*.png`` and ``DIR/report.md``.
+
+Figures are drawn by :mod:`gapa.plots`, imported only when they are written, so
+that the rest of gapa never loads matplotlib.
 """
 
 from __future__ import annotations
@@ -16,9 +26,12 @@ from pathlib import Path
 from typing import Any
 
 from gapa.allocation_file import write_allocation
+from gapa.compare import Comparison
 from gapa.lower_bound import LowerBound
 from gapa.problem import Problem
+from gapa.report import write_report
 from gapa.run import RunResult
+from gapa.tables import comparison_table, simulation_table
 
 
 def _json_safe(value: Any) -> Any:
@@ -76,3 +89,60 @@ def write_results(out_dir: str | Path, problem: Problem, results: list[RunResult
                 writer.writeheader()
                 writer.writerows(r.allocator.logbook)
     return summary_path
+
+
+def write_simulation_report(out_dir: str | Path, problem: Problem, results: list[RunResult],
+                            lower: LowerBound, regenerate: str | None = None) -> Path:
+    """Write ``DIR/figures/*.png`` and ``DIR/report.md`` for ``gapa simulate``'s runs; return
+    the report's path.  ``regenerate`` is the command line the report quotes."""
+    from gapa.plots import write_figures  # matplotlib only when figures are drawn
+
+    figures = write_figures(out_dir, problem, results, lower)
+    seeds = sorted({r.seed for r in results})
+    return write_report(out_dir, "simulate", problem, simulation_table(problem, results, lower),
+                        figures, seeds, regenerate=regenerate)
+
+
+def _csv_cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return repr(value) if math.isfinite(value) else ""
+    if isinstance(value, list):
+        return ";".join(str(v) for v in value)
+    return value
+
+
+def _write_rows(path: Path, rows: list[dict[str, Any]], first: list[str] | None = None) -> None:
+    keys = list(dict.fromkeys([*(first or []), *(k for row in rows for k in row)]))
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=keys, restval="")
+        writer.writeheader()
+        writer.writerows({k: _csv_cell(v) for k, v in row.items()} for row in rows)
+
+
+def write_comparison(out_dir: str | Path, comparison: Comparison, regenerate: str | None = None) -> Path:
+    """Write ``gapa compare``'s runs.csv, summary.json, logbook.csv (if any run has a
+    logbook), figures and report.md; return the report's path.
+
+    In ``runs.csv`` lists (``rejected_vms``) are joined with ``;`` and missing values
+    are empty cells.
+    """
+    from gapa.plots import write_figures  # matplotlib only when figures are drawn
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    records = comparison.records()
+    _write_rows(out / "runs.csv", records)
+    aggregates = comparison.aggregates()
+    (out / "summary.json").write_text(json.dumps(_json_safe(aggregates), indent=2) + "\n",
+                                      encoding="utf-8")
+    generations = [{"algorithm": r.algorithm, "seed": r.seed, **row}
+                   for r in comparison.results for row in r.allocator.logbook]
+    if generations:
+        _write_rows(out / "logbook.csv", generations)
+    problem, lower = comparison.problem, comparison.lower
+    figures = write_figures(out, problem, comparison.results, lower, records)
+    table = comparison_table(problem, aggregates, lower, comparison.seeds)
+    return write_report(out, "compare", problem, table, figures, comparison.seeds,
+                        comparison.stochastic, regenerate)

@@ -1,7 +1,8 @@
-"""A terminal progress bar for iterative allocators (generation, best energy, time left).
+"""Terminal progress bars: one for an iterative allocator (generation, best energy, time
+left), one across the runs of ``gapa compare``.
 
 Allocators report through :attr:`gapa.allocators.Limits.progress`; this module turns
-those reports into a rich progress bar on stderr.  Disabled, it does nothing.
+those reports into rich progress bars on stderr.  Disabled, they do nothing.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from typing import Any, Self
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 
@@ -47,3 +49,46 @@ class ProgressReporter:
         left = f", ≤ {max(0.0, limit - elapsed):.0f} s left" if limit else ""
         status = f"gen {gen}/{total}  best {report.get('best_j', 0.0) / 3.6e6:,.3f} kWh{left}"
         self._progress.update(self._task, total=1.0, completed=min(1.0, fraction), status=status)
+
+
+class RunsProgress:
+    """Context manager drawing a bar across the runs of ``gapa compare`` (a
+    :class:`gapa.compare.RunObserver`): run k of N, the algorithm and seed, and the
+    current allocator's generation.  Disabled, it does nothing."""
+
+    def __init__(self, console: Console, enabled: bool = True):
+        self._progress: Progress | None = None
+        self._task: Any = None
+        if enabled:
+            self._progress = Progress(
+                TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.fields[status]}"),
+                TimeElapsedColumn(), console=console, transient=True)
+
+    def __enter__(self) -> Self:
+        if self._progress is not None:
+            self._progress.start()
+            self._task = self._progress.add_task("runs", total=None, status="")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+    def run_started(self, algorithm: str, seed: int, run: int, runs: int) -> None:
+        """Show which run is starting."""
+        if self._progress is not None:
+            self._progress.update(self._task, total=runs, completed=run - 1,
+                                  description=f"run {run}/{runs}: {escape(algorithm)} seed {seed}",
+                                  status="")
+
+    def allocator_progress(self, report: dict[str, Any]) -> None:
+        """Show the allocator's generation and best energy so far (kWh)."""
+        if self._progress is not None and "generation" in report:
+            status = (f"gen {report['generation']}/{report.get('generations')}  "
+                      f"best {report.get('best_j', 0.0) / 3.6e6:,.3f} kWh")
+            self._progress.update(self._task, status=status)
+
+    def run_finished(self, result: Any) -> None:
+        """Count the run as done."""
+        if self._progress is not None:
+            self._progress.advance(self._task)

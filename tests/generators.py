@@ -1,4 +1,5 @@
-"""Hypothesis strategies for random problems and allocations (shared by the property tests)."""
+"""Hypothesis strategies for random problems and allocations (shared by the property tests),
+and a small fixed instance for tests that need a quick, deterministic day."""
 
 from __future__ import annotations
 
@@ -101,3 +102,16 @@ def random_feasible_allocation(problem: Problem, rng: np.random.Generator, rejec
                 alloc[vm] = h
                 break
     return alloc
+
+
+def small_problem(n: int = 30) -> Problem:
+    """A deterministic little day: ``n`` VMs on a 30-minute grid, two host groups of 5 and 4 hosts."""
+    rng = np.random.default_rng(7)
+    start = rng.integers(0, 16, n) * 1800
+    end = start + rng.integers(2, 7, n) * 1800
+    cores = rng.integers(1, 5, n)
+    ram = rng.integers(1, 9, n) * 1024
+    w = Workload.from_arrays(start, end, cores, ram, np.full(n, np.nan), rng.uniform(0.2, 1.0, n))
+    fleet = Fleet([HostGroup("a", 5, 8, 3000, 32768, ShapeModel("linear", 60, 200)),
+                   HostGroup("b", 4, 16, 3000, 65536, ShapeModel("linear", 90, 300))])
+    return Problem(w, Scenario(fleet))

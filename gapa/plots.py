@@ -1,0 +1,310 @@
+"""Figures of finished runs, written as PNG files — the one module that imports matplotlib.
+
+It draws on ``matplotlib.figure.Figure`` objects with the Agg canvas
+(``FigureCanvasAgg``) and never touches ``pyplot``, so it selects no global
+backend, opens no window and keeps no figure alive after writing it.  Every
+figure reads results only (records and :class:`~gapa.run.RunResult` objects);
+nothing is rerun.  Energies are drawn in kWh, power in kW, times in hours from
+time 0 (midnight for ``HH:MM`` start times).
+
+* :func:`energy_figure` — energy per algorithm, spread over seeds, lower bound as a line;
+* :func:`power_figure` — the whole fleet's power over the day, a step line per algorithm;
+* :func:`hosts_on_figure` — the number of hosts on over the day, per algorithm;
+* :func:`gantt_figure` — one run's VMs on each used host, host on-periods behind;
+* :func:`convergence_figure` — best and mean energy per generation of iterative runs;
+* :func:`write_figures` — all of them into a folder, for ``--out DIR``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from matplotlib import colormaps
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
+
+from gapa.compare import BASELINE, representative_runs
+from gapa.lower_bound import LowerBound
+from gapa.problem import REJECTED, Problem
+from gapa.report import FigureFile
+from gapa.run import JOULES_PER_KWH, RunResult
+
+DPI = 110
+TIME_LABEL = "time (h)"
+BOUND_COLOUR = "#c0392b"
+_TAB10 = colormaps["tab10"]
+
+
+def algorithm_colours(names: Sequence[str]) -> dict[str, Any]:
+    """One colour per algorithm, stable for a given order of names."""
+    return {name: _TAB10(i % 10) for i, name in enumerate(dict.fromkeys(names))}
+
+
+def _save(fig: Figure, path: str | Path) -> Path:
+    path = Path(path)
+    FigureCanvasAgg(fig)
+    fig.savefig(path, dpi=DPI, metadata={"Software": None})
+    return path
+
+
+def _run_label(run: RunResult, runs_of_algorithm: int) -> str:
+    seed = f", seed {run.seed}" if runs_of_algorithm > 1 or run.allocator.logbook else ""
+    median = f", median of {runs_of_algorithm} runs" if runs_of_algorithm > 2 else ""
+    return f"{run.algorithm}{seed}{median} ({run.simulation.energy_j / JOULES_PER_KWH:,.3f} kWh)"
+
+
+def energy_figure(records: Sequence[Mapping[str, Any]], lower_bound_j: float | None,
+                  path: str | Path, title: str) -> Path:
+    """Energy per algorithm: left, the mean (bar, from 0) with the best…worst range and the
+    lower bound as a line; right, every run's energy on a zoomed axis (kWh)."""
+    by_algorithm: dict[str, list[float]] = {}
+    for r in records:
+        by_algorithm.setdefault(str(r["algorithm"]), []).append(float(r["energy_j"]) / JOULES_PER_KWH)
+    names = list(by_algorithm)
+    colours = algorithm_colours(names)
+    x = np.arange(len(names))
+    means = np.array([np.mean(by_algorithm[n]) for n in names])
+    lows = np.array([min(by_algorithm[n]) for n in names])
+    highs = np.array([max(by_algorithm[n]) for n in names])
+    fig = Figure(figsize=(10, 4.8), layout="constrained")
+    left, right = fig.subplots(1, 2, width_ratios=[1, 1.2])
+    left.bar(x, means, color=[colours[n] for n in names], width=0.6, label="mean over runs")
+    spread = highs > lows
+    if spread.any():
+        left.errorbar(x[spread], means[spread], yerr=[means[spread] - lows[spread],
+                                                      highs[spread] - means[spread]],
+                      fmt="none", ecolor="black", capsize=5, label="best…worst run")
+    for xi, m in zip(x, means):
+        left.annotate(f"{m:,.3f}", (xi, m), xytext=(0, 3), textcoords="offset points",
+                      ha="center", va="bottom", fontsize=9)
+    top = float(highs.max()) if len(highs) else 1.0
+    if lower_bound_j is not None and lower_bound_j > 0:
+        bound = lower_bound_j / JOULES_PER_KWH
+        left.axhline(bound, color=BOUND_COLOUR, linestyle="--", linewidth=1.2,
+                     label=f"lower bound ({bound:,.3f} kWh)")
+        top = max(top, bound)
+    left.set_ylim(0, top * 1.4 if top > 0 else 1.0)  # room for the legend above the bars
+    left.set_xticks(x, names)
+    left.set_ylabel("energy (kWh)")
+    left.set_title("mean energy", fontsize=10)
+    left.legend(loc="upper center", fontsize=8, ncol=2 if spread.any() else 1)
+    for xi, name in zip(x, names):
+        values = by_algorithm[name]
+        offsets = np.linspace(-0.18, 0.18, len(values)) if len(values) > 1 else np.zeros(1)
+        right.scatter(xi + offsets, values, color=colours[name], s=22, zorder=3,
+                      edgecolors="black", linewidths=0.4)
+        right.hlines(np.mean(values), xi - 0.28, xi + 0.28, color="black", linewidth=1.2, zorder=2)
+    right.set_xticks(x, names)
+    right.set_xlim(-0.6, len(names) - 0.4)
+    right.ticklabel_format(axis="y", useOffset=False, style="plain")
+    right.set_ylabel("energy (kWh)")
+    right.set_title("every run (zoomed; line = mean)", fontsize=10)
+    right.grid(axis="y", alpha=0.3)
+    fig.suptitle(title)
+    return _save(fig, path)
+
+
+def _from_zero(times: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A step function that starts at 0 before its first change, so the first rise is drawn."""
+    return np.concatenate([times[:1], times]), np.concatenate([np.zeros(1, values.dtype), values])
+
+
+def power_figure(runs: Mapping[str, RunResult], path: str | Path, title: str,
+                 runs_per_algorithm: Mapping[str, int] | None = None) -> Path:
+    """The whole fleet's power over the day (kW), a step line per algorithm's run."""
+    colours = algorithm_colours(list(runs))
+    fig = Figure(figsize=(10, 4.5), layout="constrained")
+    ax = fig.subplots()
+    for i, (name, run) in enumerate(runs.items()):
+        t, w = _from_zero(*run.simulation.fleet_power())
+        ax.step(t / 3600, w / 1000, where="post", color=colours[name], linewidth=max(1.0, 2.2 - 0.6 * i),
+                label=_run_label(run, (runs_per_algorithm or {}).get(name, 1)))
+    ax.set_xlabel(TIME_LABEL)
+    ax.set_ylabel("fleet power (kW)")
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper right")
+    ax.set_title(title)
+    return _save(fig, path)
+
+
+def hosts_on_figure(runs: Mapping[str, RunResult], path: str | Path, title: str,
+                    runs_per_algorithm: Mapping[str, int] | None = None) -> Path:
+    """The number of hosts on (booting and shutting down included) over the day, per algorithm."""
+    colours = algorithm_colours(list(runs))
+    fig = Figure(figsize=(10, 4.5), layout="constrained")
+    ax = fig.subplots()
+    for i, (name, run) in enumerate(runs.items()):
+        t, count = _from_zero(*run.simulation.hosts_on())
+        ax.step(t / 3600, count, where="post", color=colours[name], linewidth=max(1.0, 2.2 - 0.6 * i),
+                label=_run_label(run, (runs_per_algorithm or {}).get(name, 1)))
+    ax.set_xlabel(TIME_LABEL)
+    ax.set_ylabel("hosts on")
+    ax.set_ylim(bottom=0)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper right")
+    ax.set_title(title)
+    return _save(fig, path)
+
+
+def _lanes(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, int]:
+    """Give overlapping intervals different lanes (greedy by start: as few lanes as the most
+    intervals that overlap at one instant); return each interval's lane and the lane count."""
+    lane = np.zeros(len(starts), dtype=np.int64)
+    lane_end: list[float] = []
+    for i in np.lexsort((ends, starts)):
+        for k, free_at in enumerate(lane_end):
+            if free_at <= starts[i]:
+                lane[i], lane_end[k] = k, ends[i]
+                break
+        else:
+            lane[i] = len(lane_end)
+            lane_end.append(ends[i])
+    return lane, max(1, len(lane_end))
+
+
+def gantt_figure(problem: Problem, run: RunResult, path: str | Path, title: str) -> Path | None:
+    """VM placements of one run: a row per used host (fleet order, top down), each VM a bar
+    from its start to its end in a lane of its host's row, coloured by host group; the
+    host's on-periods (boots and shutdowns included) shaded behind.  ``None`` if no VM
+    was placed (nothing written)."""
+    sim = run.simulation
+    hosts = sorted(tl.host for tl in sim.timelines)
+    if not hosts:
+        return None
+    w = problem.workload
+    fleet = problem.fleet
+    row_of = {h: i for i, h in enumerate(hosts)}
+    group_names = [g.name for g in fleet.groups]
+    used_groups = sorted({int(fleet.group_of_host[h]) for h in hosts})
+    colours = {g: _TAB10(k % 10) for k, g in enumerate(used_groups)}
+    n = len(hosts)
+    fig = Figure(figsize=(11, min(40.0, max(3.5, 1.6 + 0.17 * n))), layout="constrained")
+    ax = fig.subplots()
+    row_h = 0.84
+    for tl in sim.timelines:
+        y = row_of[tl.host] - 0.46
+        for a, b in tl.on_periods:
+            ax.barh(y, (b - a) / 3600, left=a / 3600, height=0.92, align="edge", zorder=1,
+                    color=colours[int(fleet.group_of_host[tl.host])], alpha=0.16, linewidth=0)
+    placed = run.allocation != REJECTED
+    for h in hosts:
+        vms = np.flatnonzero(placed & (run.allocation == h))
+        starts, ends = w.start_s[vms].astype(float), w.end_s[vms].astype(float)
+        lane, n_lanes = _lanes(starts, ends)
+        lane_h = row_h / n_lanes
+        ax.barh(row_of[h] - row_h / 2 + lane * lane_h, (ends - starts) / 3600, left=starts / 3600,
+                height=lane_h, align="edge", zorder=2, color=colours[int(fleet.group_of_host[h])],
+                edgecolor="white", linewidth=0.3 if n_lanes < 12 else 0.15)
+    ax.set_yticks(np.arange(n), [str(fleet.host_ids[h]) for h in hosts],
+                  fontsize=8 if n <= 40 else 6)
+    ax.set_ylim(n - 0.5, -0.5)  # first host at the top
+    ax.set_xlabel(TIME_LABEL)
+    ax.set_ylabel("host (used hosts only)")
+    ax.grid(axis="x", alpha=0.3)
+    ax.set_axisbelow(True)
+    handles = [Patch(color=colours[g], label=f"{group_names[g]} (VM)") for g in used_groups]
+    handles.append(Patch(color="grey", alpha=0.3, label="host on"))
+    ax.legend(handles=handles, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0),
+              borderaxespad=0)
+    ax.set_title(f"{title}\n{int(placed.sum())} VMs on {n} hosts", fontsize=11)
+    return _save(fig, path)
+
+
+def convergence_figure(results: Sequence[RunResult], path: str | Path, title: str,
+                       baseline_j: float | None = None) -> Path | None:
+    """Best (top) and mean (bottom) energy of the population per generation, kWh, one line
+    per run with a logbook; BFD's energy as a dotted reference line.  ``None`` if no run
+    has a logbook with ``best_j`` (nothing written)."""
+    runs = [r for r in results if r.allocator.logbook and "best_j" in r.allocator.logbook[0]]
+    if not runs:
+        return None
+    has_mean = all("mean_j" in r.allocator.logbook[0] for r in runs)
+    several_algorithms = len({r.algorithm for r in runs}) > 1
+    fig = Figure(figsize=(10, 6.5 if has_mean else 4.2), layout="constrained")
+    axes = fig.subplots(2 if has_mean else 1, 1, sharex=True, squeeze=False)[:, 0]
+    cmap = _TAB10 if len(runs) <= 10 else colormaps["viridis"]
+    for i, r in enumerate(runs):
+        book = r.allocator.logbook
+        gen = np.array([rec.get("gen", k) for k, rec in enumerate(book)], dtype=float)
+        colour = cmap(i % 10) if len(runs) <= 10 else cmap(i / max(1, len(runs) - 1))
+        label = f"{r.algorithm} seed {r.seed}" if several_algorithms else f"seed {r.seed}"
+        marker = "o" if len(book) < 2 else None
+        keys = ["best_j", "mean_j"] if has_mean else ["best_j"]
+        for ax, key in zip(axes, keys):
+            ax.plot(gen, np.array([rec[key] for rec in book], dtype=float) / JOULES_PER_KWH,
+                    color=colour, linewidth=1.3, marker=marker, markersize=4, label=label)
+    if baseline_j is not None:
+        axes[0].axhline(baseline_j / JOULES_PER_KWH, color="grey", linestyle=":", linewidth=1.5, zorder=1,
+                        label=f"{BASELINE} ({baseline_j / JOULES_PER_KWH:,.3f} kWh)")
+    axes[0].set_ylabel("best energy (kWh)")
+    axes[0].set_title("best individual of the population", fontsize=10)
+    if has_mean:
+        axes[1].set_ylabel("mean energy (kWh)")
+        axes[1].set_title("population mean", fontsize=10)
+    for ax in axes:
+        ax.ticklabel_format(axis="y", useOffset=False, style="plain")
+        ax.grid(alpha=0.3)
+    axes[-1].set_xlabel("generation")
+    axes[-1].xaxis.set_major_locator(MaxNLocator(integer=True))
+    ncol = 1 if len(runs) <= 8 else 2
+    axes[0].legend(fontsize=8, ncol=ncol, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+    fig.suptitle(title)
+    return _save(fig, path)
+
+
+def write_figures(out_dir: str | Path, problem: Problem, results: Sequence[RunResult],
+                  lower: LowerBound | None, records: Sequence[Mapping[str, Any]] | None = None,
+                  folder: str = "figures") -> list[FigureFile]:
+    """Write every figure that applies to ``out_dir/folder/*.png`` and return them in order.
+
+    ``records`` (one per run, with ``algorithm`` and ``energy_j``) default to the
+    runs' summaries.  Per-run figures (power, hosts on, Gantt) show each
+    algorithm's median-energy run.
+    """
+    out = Path(out_dir) / folder
+    out.mkdir(parents=True, exist_ok=True)
+    if records is None:
+        records = [{"algorithm": r.algorithm, "energy_j": r.simulation.energy_j, "seed": r.seed}
+                   for r in results]
+    counts: dict[str, int] = {}
+    for r in results:
+        counts[r.algorithm] = counts.get(r.algorithm, 0) + 1
+    chosen = representative_runs(results)
+    name = Path(problem.workload.source).name
+    several = any(c > 1 for c in counts.values())
+    shown = "median run per algorithm" if several else "one run per algorithm"
+    files = [FigureFile(energy_figure(records, lower.energy_j if lower else None, out / "energy.png",
+                                      f"Energy per algorithm — {name}"),
+                        "Energy per algorithm",
+                        "Left: mean energy over the runs (bar) with the best…worst run (whisker) "
+                        "and the lower bound (dashed); right: every run's energy."),
+             FigureFile(power_figure(chosen, out / "power.png", f"Fleet power — {name}", counts),
+                        "Fleet power over the day",
+                        f"Power drawn by all hosts together, kW ({shown}); "
+                        "time in hours from time 0 (midnight for HH:MM starts)."),
+             FigureFile(hosts_on_figure(chosen, out / "hosts_on.png", f"Hosts on — {name}", counts),
+                        "Hosts on over the day",
+                        f"Number of hosts switched on, boots and shutdowns included ({shown}).")]
+    for algorithm, run in chosen.items():
+        seed = f", seed {run.seed}" if counts[algorithm] > 1 or run.allocator.logbook else ""
+        path = gantt_figure(problem, run, out / f"gantt-{algorithm}.png",
+                            f"VM placements — {algorithm}{seed} — {name}")
+        if path is not None:
+            files.append(FigureFile(path, f"VM placements: {algorithm}{seed}",
+                                    "One row per used host; each bar is a VM from its start to its "
+                                    "end, coloured by host group; shading shows when the host is on."))
+    baseline = [r.simulation.energy_j for r in results if r.algorithm == BASELINE]
+    path = convergence_figure(results, out / "convergence.png", f"Convergence — {name}",
+                              float(np.mean(baseline)) if baseline else None)
+    if path is not None:
+        files.append(FigureFile(path, "Convergence",
+                                "Best and mean energy of the population per generation, one line "
+                                "per seed; dotted: BFD's energy."))
+    return files

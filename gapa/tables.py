@@ -1,0 +1,153 @@
+"""The results tables as text cells, rendered by the terminal (rich) and the report (markdown).
+
+One table per command: :func:`simulation_table` (one row per run of ``gapa
+simulate``) and :func:`comparison_table` (one row per algorithm of ``gapa
+compare``, aggregated over seeds).  Both read only finished results; building
+a table never reruns anything.  Energies are shown in kWh, times in hours
+(on-time) and seconds (solve time).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from gapa.lower_bound import LowerBound
+from gapa.problem import Problem
+from gapa.run import JOULES_PER_KWH, RunResult
+
+Justify = Literal["left", "right"]
+
+DASH = "–"
+
+
+@dataclass(frozen=True)
+class TextTable:
+    """A table ready to print: a title, columns ``(name, justify)`` (a name may hold a line
+    break, for narrow columns), rows of cells, notes below, what the less obvious columns
+    mean (for the report), and whether to print it with narrow gaps (many columns)."""
+
+    title: str
+    columns: list[tuple[str, Justify]]
+    rows: list[list[str]]
+    notes: list[str] = field(default_factory=list)
+    legend: list[str] = field(default_factory=list)
+    compact: bool = False
+
+
+def instance_title(problem: Problem) -> str:
+    """``714 VMs on 86 hosts (oneday.csv, lab.toml, idle=off)``."""
+    return (f"{problem.n_vms} VMs on {problem.n_hosts} hosts ({Path(problem.workload.source).name}, "
+            f"{Path(problem.scenario.source).name}, idle={problem.policy.idle})")
+
+
+def bound_note(lower: LowerBound) -> str:
+    """``lower bound: 21.974 kWh, 265.6 host-hours on``."""
+    return (f"lower bound: {lower.energy_j / JOULES_PER_KWH:,.3f} kWh, "
+            f"{lower.on_s / 3600:,.1f} host-hours on")
+
+
+def seeds_text(seeds: list[int]) -> str:
+    """``0``, ``0–4`` for a run of consecutive seeds, else ``0, 3, 7``."""
+    if not seeds:
+        return DASH
+    if len(seeds) > 2 and seeds == list(range(seeds[0], seeds[-1] + 1)):
+        return f"{seeds[0]}{DASH}{seeds[-1]}"
+    return ", ".join(str(s) for s in seeds)
+
+
+def _kwh(joules: float | None) -> str:
+    return DASH if joules is None else f"{joules / JOULES_PER_KWH:,.3f}"
+
+
+def _change(fraction: float | None) -> str:
+    """A signed change in percent (energy relative to BFD: −0.8 % means 0.8 % less)."""
+    return DASH if fraction is None else f"{100 * fraction + 0.0:+.1f} %"  # + 0.0: no "-0.0"
+
+
+def _negated(value: float | None) -> float | None:
+    return None if value is None else -value
+
+
+def simulation_table(problem: Problem, results: list[RunResult], lower: LowerBound) -> TextTable:
+    """One row per run: kWh, ratio to the lower bound, change against BFD, on-time (h), hosts
+    used, rejected VMs, solve time (s)."""
+    baseline = next((r for r in results if r.algorithm == "bfd"), None)
+    columns: list[tuple[str, Justify]] = [
+        ("algorithm", "left"), ("kWh", "right"), ("× bound", "right"), ("vs bfd", "right"),
+        ("on-time h", "right"), ("hosts", "right"), ("rejected", "right"), ("solve s", "right")]
+    rows = []
+    for r in results:
+        sim = r.simulation
+        rejected = int((r.allocation < 0).sum())
+        ratio = f"{sim.energy_j / lower.energy_j:.3f}" if lower.energy_j > 0 else DASH
+        change = None
+        if baseline is not None and r is not baseline and baseline.simulation.energy_j > 0:
+            change = sim.energy_j / baseline.simulation.energy_j - 1
+        rows.append([r.algorithm, _kwh(sim.energy_j), ratio, _change(change),
+                     f"{sim.on_s / 3600:,.1f}", str(sim.hosts_used), str(rejected), f"{r.solve_s:.2f}"])
+    legend = ["kWh: energy of the whole fleet over the day",
+              "× bound: energy over the lower bound (1 would be optimal; the bound may be loose)",
+              "vs bfd: change of energy against BFD (negative: less energy)",
+              "on-time h: total host on-time, boots and shutdowns included, hours",
+              ("hosts: hosts used; rejected: VMs no host could hold; solve s: the allocator's "
+              "wall-clock time, seconds")]
+    return TextTable(instance_title(problem), columns, rows, [bound_note(lower)], legend)
+
+
+def comparison_table(problem: Problem, aggregates: Mapping[str, Mapping[str, Any]],
+                     lower: LowerBound, seeds: list[int]) -> TextTable:
+    """One row per algorithm, from :func:`gapa.compare.aggregate`'s records.
+
+    Columns: runs; mean, sample standard deviation, best and worst energy (kWh);
+    mean energy over the lower bound; change of the mean energy against BFD's
+    (percent); mean host on-time (h); mean solve time (s).  Notes below: the
+    lower bound, the best and worst run's change against BFD for algorithms
+    with several runs, and any rejected VMs.
+    """
+    columns: list[tuple[str, Justify]] = [
+        ("algorithm", "left"), ("runs", "right"), ("mean\nkWh", "right"), ("std", "right"),
+        ("best", "right"), ("worst", "right"), ("×\nbound", "right"), ("vs bfd", "right"),
+        ("on-time\nh", "right"), ("solve\ns", "right")]
+    rows = []
+    notes = [bound_note(lower)]
+    for name, a in aggregates.items():
+        saving = None if name == "bfd" else a.get("saving_vs_bfd_mean")
+        ratio = a.get("energy_to_bound_mean")
+        rows.append([
+            name, str(a["runs"]), _kwh(a["energy_j_mean"]), _kwh(a["energy_j_std"]),
+            _kwh(a["energy_j_best"]), _kwh(a["energy_j_worst"]),
+            DASH if ratio is None else f"{ratio:.3f}", _change(_negated(saving)),
+            f"{a['host_on_s_mean'] / 3600:,.1f}", f"{a['solve_s_mean']:.2f}"])
+        if a["runs"] > 1 and saving is not None:
+            notes.append(f"{name} vs bfd: best run {_change(-a['saving_vs_bfd_best'])}, "
+                         f"worst run {_change(-a['saving_vs_bfd_worst'])}")
+        if a["rejected_max"]:
+            notes.append(f"{name}: up to {a['rejected_max']} VM(s) rejected in a run "
+                         "(its energy leaves them out)")
+    title = f"{instance_title(problem)}, seeds {seeds_text(seeds)}"
+    legend = ["runs: one per seed for a stochastic algorithm, one for a deterministic one",
+              ("mean kWh, std, best, worst: energy of the whole fleet over the day, kWh "
+               "(std: sample standard deviation over the runs)"),
+              "× bound: mean energy over the lower bound (1 would be optimal; the bound may be loose)",
+              "vs bfd: change of the mean energy against BFD's (negative: less energy)",
+              "on-time h: mean total host on-time, boots and shutdowns included, hours",
+              "solve s: mean wall-clock time of the allocator, seconds"]
+    return TextTable(title, columns, rows, notes, legend, compact=True)
+
+
+def to_markdown(table: TextTable) -> str:
+    """The table as GitHub-flavoured markdown (no title; notes as a paragraph below)."""
+
+    def cell(text: str) -> str:
+        return text.replace("\\", "\\\\").replace("|", "\\|")
+
+    head = "| " + " | ".join(cell(name.replace("\n", " ")) for name, _ in table.columns) + " |"
+    rule = "|" + "|".join("---:" if j == "right" else ":---" for _, j in table.columns) + "|"
+    body = ["| " + " | ".join(cell(c) for c in row) + " |" for row in table.rows]
+    text = "\n".join([head, rule, *body]) + "\n"
+    if table.notes:
+        text += "\n" + "  \n".join(table.notes) + "\n"
+    return text
