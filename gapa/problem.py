@@ -90,6 +90,18 @@ class Problem:
         """Host indices of each host group, in order."""
         return [np.flatnonzero(self.fleet.group_of_host == g) for g in range(len(self.fleet.groups))]
 
+    @cached_property
+    def vm_kind(self) -> np.ndarray:
+        """Kind of each VM: VMs of one kind have the same start, end, cores, RAM, MIPS and
+        CPU load, so they cost the same on any host (a class books many alike)."""
+        w = self.workload
+        if w.n == 0:
+            return np.zeros(0, dtype=np.intp)
+        rows = np.column_stack([w.start_s, w.end_s, w.cores, w.ram_mb,
+                                np.nan_to_num(w.mips, nan=-1.0), w.cpu_util])
+        _, kind = np.unique(rows, axis=0, return_inverse=True)
+        return kind.ravel().astype(np.intp)
+
     def fits_host(self, vm: int) -> np.ndarray:
         """Boolean per host: VM ``vm`` fits that host when the host is empty."""
         return self.group_fits[vm][self.fleet.group_of_host]

@@ -40,8 +40,12 @@ from deap import base, tools
 from gapa.allocators.base import Allocator, AllocatorResult, Limits
 from gapa.allocators.bfd import BestFitDecreasing, start_order
 from gapa.allocators.packing import Packing
+from gapa.allocators.repack import improve
 from gapa.evaluator import evaluate_batch
 from gapa.problem import REJECTED, Problem
+
+#: pair/triple re-packing moves per local search
+REPACK_TRIES = 6
 
 
 def _insertion_order(problem: Problem, vms: list[int], rng: np.random.Generator) -> list[int]:
@@ -114,7 +118,8 @@ def mutate(problem: Problem, a: np.ndarray, rng: np.random.Generator) -> np.ndar
 
 
 def empty_hosts(problem: Problem, a: np.ndarray, rng: np.random.Generator, tries: int = 3) -> np.ndarray:
-    """Local search: try to empty a few poorly filled hosts into the other used hosts."""
+    """Local search: try to empty a few poorly filled hosts into the other used hosts,
+    then re-pack a few pairs or triples of hosts."""
     p = Packing(problem, a)
     used = p.used_hosts()
     if len(used) < 2:
@@ -123,6 +128,7 @@ def empty_hosts(problem: Problem, a: np.ndarray, rng: np.random.Generator, tries
     k = min(len(used), tries)
     for gi in rng.choice(len(used), size=k, replace=False, p=_fill_weights(fill, prefer_full=False)):
         p.try_empty(used[int(gi)])
+    improve(p, rng, tries=REPACK_TRIES)
     return p.allocation
 
 

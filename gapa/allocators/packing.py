@@ -31,6 +31,11 @@ class Packing:
         self._energy[[h for h in range(H) if not self.members[h]]] = 0.0
         self._group_hosts = problem.hosts_of_group
         self._fits_host = problem.host_fits
+        self._kind = problem.vm_kind
+        # what adding one VM of a kind to a host would cost, valid while that host's
+        # version (bumped on every change to its VMs) is the one recorded
+        self._version = np.zeros(H, dtype=np.int64)
+        self._priced: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
 
     # -- editing ------------------------------------------------------------
     def used_hosts(self) -> list[int]:
@@ -42,6 +47,7 @@ class Packing:
         vms = self.members[host]
         self.members[host] = []
         self._energy[host] = 0.0
+        self._version[host] += 1
         self.allocation[vms] = REJECTED
         return vms
 
@@ -52,6 +58,7 @@ class Packing:
             if h != REJECTED:
                 self.members[h].remove(vm)
                 self._energy[h] = np.nan if self.members[h] else 0.0
+                self._version[h] += 1
                 self.allocation[vm] = REJECTED
 
     def free_host_like(self, host: int) -> int | None:
@@ -69,6 +76,7 @@ class Packing:
         self.members[host] = list(vms)
         self.allocation[vms] = host
         self._energy[host] = np.nan
+        self._version[host] += 1
 
     # -- pricing ------------------------------------------------------------
     def host_energies(self, hosts: list[int]) -> np.ndarray:
@@ -101,6 +109,28 @@ class Packing:
                         break
         return out
 
+    def _price_adding(self, vm: int, cand: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Energy (J), feasibility and peak cores of each host of ``cand`` with ``vm`` added.
+
+        Cached per VM kind and host; only hosts changed since they were last priced
+        for this kind are priced again (in one vectorised call)."""
+        kind = int(self._kind[vm])
+        cache = self._priced.get(kind)
+        if cache is None:
+            H = self.problem.n_hosts
+            cache = (np.full(H, -1, dtype=np.int64), np.zeros(H), np.zeros(H, dtype=bool), np.zeros(H))
+            self._priced[kind] = cache
+        version, after, ok, peak = cache
+        cand_arr = np.asarray(cand, dtype=np.intp)
+        stale = cand_arr[version[cand_arr] != self._version[cand_arr]]
+        if len(stale):
+            e, _, good, pk = host_set_costs(self.problem, stale,
+                                            [np.asarray(self.members[h] + [vm]) for h in stale.tolist()],
+                                            with_peak=True)
+            after[stale], ok[stale], peak[stale] = e, good, pk
+            version[stale] = self._version[stale]
+        return after[cand_arr], ok[cand_arr], peak[cand_arr]
+
     def insert(self, vms: list[int], used_only: bool = False, exclude: int | None = None) -> int:
         """Insert each VM, in the order given, where the energy rises least (ties: the host
         left fullest at its peak, then the lowest index); return how many could not be
@@ -117,9 +147,7 @@ class Packing:
                 rejected += 1
                 continue
             before = self.host_energies(cand)
-            after, _, ok, peak = host_set_costs(self.problem, np.asarray(cand),
-                                                [np.asarray(self.members[h] + [vm]) for h in cand],
-                                                with_peak=True)
+            after, ok, peak = self._price_adding(vm, cand)
             if not ok.any():
                 rejected += 1
                 continue
@@ -131,6 +159,7 @@ class Packing:
             self.members[h].append(vm)
             self.allocation[vm] = h
             self._energy[h] = after[best]
+            self._version[h] += 1
         return rejected
 
     def total_energy(self) -> float:
@@ -144,10 +173,12 @@ class Packing:
         saved_alloc = self.allocation.copy()
         saved_members = [list(m) for m in self.members]
         saved_energy = self._energy.copy()
+        saved_version = self._version.copy()
         vms = self.take_host(host)
         failed = self.insert(sorted(vms, key=lambda v: -int(self.problem.workload.cores[v])),
                              used_only=True, exclude=host)
         if failed == 0 and self.total_energy() < before_total - 1e-9:
             return True
         self.allocation, self.members, self._energy = saved_alloc, saved_members, saved_energy
+        self._version[self._version != saved_version] += 1  # cached prices describe the trial
         return False
