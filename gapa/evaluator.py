@@ -258,14 +258,24 @@ def host_set_costs(problem: Problem, hosts: np.ndarray, vm_sets: list[np.ndarray
     pairs in one vectorised pass; used by allocators to price candidate moves.
     Feasible means: within capacity at every instant, and every VM fits the host alone.
     """
-    tb = _tables(problem)
     hosts = np.asarray(hosts, dtype=np.intp)
     sizes = np.array([len(v) for v in vm_sets], dtype=np.intp)
+    vms = np.concatenate(vm_sets).astype(np.intp) if sizes.sum() else np.zeros(0, np.intp)
+    return host_members_costs(problem, hosts, vms, np.repeat(np.arange(len(hosts)), sizes), with_peak=with_peak)
+
+
+def host_members_costs(problem: Problem, hosts: np.ndarray, vms: np.ndarray, pair_of_vm: np.ndarray, *,
+                       with_peak: bool = False) -> tuple[np.ndarray, ...]:
+    """:func:`host_set_costs` with the sets given flat: VM ``vms[i]`` belongs to pair
+    ``pair_of_vm[i]`` (an index into ``hosts``; any order)."""
+    tb = _tables(problem)
+    hosts = np.asarray(hosts, dtype=np.intp)
     if len(hosts) == 0:
         z = np.zeros(0)
         return (z, z, np.zeros(0, dtype=bool)) + ((z,) if with_peak else ())
-    vms = np.concatenate(vm_sets).astype(np.intp) if sizes.sum() else np.zeros(0, np.intp)
-    seg_of_vm = np.repeat(np.arange(len(hosts)), sizes)
+    vms = np.asarray(vms, dtype=np.intp)
+    seg_of_vm = np.asarray(pair_of_vm, dtype=np.intp)
+    sizes = np.bincount(seg_of_vm, minlength=len(hosts))
     static_ok = tb.fits[vms, tb.group[hosts[seg_of_vm]]]
     bad = np.bincount(seg_of_vm[~static_ok], minlength=len(hosts)) > 0
     energy = np.zeros(len(hosts))

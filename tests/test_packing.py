@@ -34,6 +34,7 @@ def test_insert_prices_match_a_fresh_pricing(problem, seed):
     used = p.used_hosts()
     if used:
         assert np.allclose(p.host_energies(used), ev.host_energy_j[used], rtol=1e-9, atol=1e-6)
+        assert np.allclose(p.host_on_s(used), ev.host_on_s[used], rtol=1e-9, atol=1e-6)
         e, _, ok = host_set_costs(problem, np.asarray(used), [np.asarray(p.members[h]) for h in used])
         assert ok.all() and np.allclose(e, ev.host_energy_j[used], rtol=1e-9, atol=1e-6)
     assert np.isclose(p.total_energy(), ev.energy_j, rtol=1e-9, atol=1e-6)
@@ -60,3 +61,5 @@ def test_repack_never_costs_energy(problem, seed):
     if not changed:
         assert np.array_equal(p.allocation, alloc)
     assert np.isclose(p.total_energy(), after.energy_j, rtol=1e-9, atol=1e-6)
+    used = p.used_hosts()
+    assert np.allclose(p.host_on_s(used), after.host_on_s[used], rtol=1e-9, atol=1e-6)

@@ -39,7 +39,7 @@ from deap import base, tools
 
 from gapa.allocators.base import Allocator, AllocatorResult, Limits
 from gapa.allocators.bfd import BestFitDecreasing, start_order
-from gapa.allocators.packing import Packing
+from gapa.allocators.packing import Packing, PriceCache
 from gapa.allocators.repack import improve
 from gapa.evaluator import evaluate_batch
 from gapa.problem import REJECTED, Problem
@@ -68,21 +68,20 @@ def _fill_weights(fill: np.ndarray, prefer_full: bool) -> np.ndarray:
     return weights / weights.sum()
 
 
-def crossover(problem: Problem, a: np.ndarray, b: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Grouping crossover: inject some well-filled host groups of ``b`` into ``a``."""
-    child = Packing(problem, a)
-    donor = Packing(problem, b)
-    groups = donor.used_hosts()
+def crossover(problem: Problem, a: Packing, b: Packing, rng: np.random.Generator) -> Packing:
+    """Grouping crossover: a copy of ``a`` with some well-filled host groups of ``b`` injected."""
+    child = a.copy()
+    groups = b.used_hosts()
     if not groups:
-        return child.allocation
-    fill = donor.host_fill(groups)
+        return child
+    fill = b.host_fill(groups)
     k = int(rng.integers(1, max(2, len(groups) // 2 + 1)))
     picked = rng.choice(len(groups), size=min(k, len(groups)), replace=False,
                         p=_fill_weights(fill, prefer_full=True))
     loose: set[int] = set()
     for gi in picked:
         host = groups[int(gi)]
-        vms = donor.members[host]
+        vms = b.members[host]
         for h in {int(child.allocation[v]) for v in vms} - {REJECTED}:
             loose.update(child.take_host(h))
         child.take_vms([v for v in vms if child.allocation[v] != REJECTED])
@@ -94,12 +93,11 @@ def crossover(problem: Problem, a: np.ndarray, b: np.ndarray, rng: np.random.Gen
         loose.difference_update(vms)
     loose.update(np.flatnonzero(child.allocation == REJECTED).tolist())
     child.insert(_insertion_order(problem, sorted(loose), rng))
-    return child.allocation
+    return child
 
 
-def mutate(problem: Problem, a: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Dissolve one or two poorly filled host groups, or move a few VMs, and re-insert."""
-    p = Packing(problem, a)
+def mutate(problem: Problem, p: Packing, rng: np.random.Generator) -> Packing:
+    """Dissolve one or two poorly filled host groups, or move a few VMs, and re-insert (in place)."""
     used = p.used_hosts()
     loose: list[int] = np.flatnonzero(p.allocation == REJECTED).tolist()
     if used and rng.random() < 0.7:
@@ -114,29 +112,28 @@ def mutate(problem: Problem, a: np.ndarray, rng: np.random.Generator) -> np.ndar
             p.take_vms(vms.tolist())
             loose += vms.tolist()
     p.insert(_insertion_order(problem, loose, rng))
-    return p.allocation
+    return p
 
 
-def empty_hosts(problem: Problem, a: np.ndarray, rng: np.random.Generator, tries: int = 3) -> np.ndarray:
-    """Local search: try to empty a few poorly filled hosts into the other used hosts,
-    then re-pack a few pairs or triples of hosts."""
-    p = Packing(problem, a)
+def empty_hosts(problem: Problem, p: Packing, rng: np.random.Generator, tries: int = 3) -> Packing:
+    """Local search (in place): try to empty a few poorly filled hosts into the other used
+    hosts, then re-pack a few pairs or triples of hosts."""
     used = p.used_hosts()
     if len(used) < 2:
-        return p.allocation
+        return p
     fill = p.host_fill(used)
     k = min(len(used), tries)
     for gi in rng.choice(len(used), size=k, replace=False, p=_fill_weights(fill, prefer_full=False)):
         p.try_empty(used[int(gi)])
     improve(p, rng, tries=REPACK_TRIES)
-    return p.allocation
+    return p
 
 
-def greedy(problem: Problem, order: list[int]) -> np.ndarray:
+def greedy(problem: Problem, order: list[int], cache: PriceCache | None = None) -> Packing:
     """Energy-greedy construction: insert VMs in ``order`` where energy rises least."""
-    p = Packing(problem)
+    p = Packing(problem, cache=cache)
     p.insert(order)
-    return p.allocation
+    return p
 
 
 class GAPA(Allocator):
@@ -200,20 +197,20 @@ class GAPA(Allocator):
         return winners
 
     def _initial(self, problem: Problem, rng: np.random.Generator, limits: Limits,
-                 t0: float) -> np.ndarray:
+                 t0: float, cache: PriceCache) -> list[Packing]:
         n = problem.n_vms
-        bfd = BestFitDecreasing().allocate(problem, rng, limits).allocation
-        seeds = [bfd, greedy(problem, start_order(problem).tolist()),
-                 greedy(problem, _insertion_order(problem, list(range(n)), rng))]
+        bfd = Packing(problem, BestFitDecreasing().allocate(problem, rng, limits).allocation, cache)
+        seeds = [bfd, greedy(problem, start_order(problem).tolist(), cache),
+                 greedy(problem, _insertion_order(problem, list(range(n)), rng), cache)]
         pop = seeds[: self.population]
         while len(pop) < self.population:
             if self._out_of_time(t0):
-                pop.append(mutate(problem, pop[int(rng.integers(len(pop)))], rng))
+                pop.append(mutate(problem, pop[int(rng.integers(len(pop)))].copy(), rng))
             elif len(pop) % 2:
-                pop.append(greedy(problem, rng.permutation(n).tolist()))
+                pop.append(greedy(problem, rng.permutation(n).tolist(), cache))
             else:
-                pop.append(mutate(problem, seeds[int(rng.integers(len(seeds)))], rng))
-        return np.stack(pop)
+                pop.append(mutate(problem, seeds[int(rng.integers(len(seeds)))].copy(), rng))
+        return pop
 
     def _out_of_time(self, t0: float) -> bool:
         return self.time_limit is not None and time.perf_counter() - t0 >= self.time_limit
@@ -226,7 +223,8 @@ class GAPA(Allocator):
         if problem.n_vms == 0:
             return AllocatorResult(np.zeros(0, dtype=np.int64), info=self.settings())
         toolbox = self._toolbox(problem, rng)
-        pop = self._initial(problem, rng, limits, t0)
+        packs = self._initial(problem, rng, limits, t0, PriceCache(problem))
+        pop = np.stack([p.allocation for p in packs])
         rejected, energy, on = toolbox.evaluate_population(pop)
         evaluations = len(pop)
         logbook = tools.Logbook()
@@ -261,16 +259,18 @@ class GAPA(Allocator):
             parents = toolbox.select(rank, 2 * n_children)
             children = []
             for i in range(n_children):
-                a, b = pop[parents[2 * i]], pop[parents[2 * i + 1]]
+                a, b = packs[parents[2 * i]], packs[parents[2 * i + 1]]
                 child = toolbox.mate(a, b) if rng.random() < self.crossover_rate else a.copy()
                 if rng.random() < self.mutation_rate:
                     child = toolbox.mutate(child)
                 if rng.random() < self.local_search_rate:
                     child = toolbox.local_search(child)
                 children.append(child)
-            child_pop = np.stack(children) if children else np.zeros((0, problem.n_vms), np.int64)
+            child_pop = (np.stack([c.allocation for c in children]) if children
+                         else np.zeros((0, problem.n_vms), np.int64))
             c_rej, c_energy, c_on = toolbox.evaluate_population(child_pop)
             evaluations += len(child_pop)
+            packs = [packs[int(i)] for i in elite_idx] + children
             pop = np.concatenate([pop[elite_idx], child_pop])
             rejected = np.concatenate([rejected[elite_idx], c_rej])
             energy = np.concatenate([energy[elite_idx], c_energy])

@@ -73,6 +73,9 @@ def repack(packing: Packing, hosts: list[int], rng: np.random.Generator) -> bool
     k = len(pool)
     if k == 0 or m < 2:
         return False
+    key = packing.stamps(hosts)
+    if key in packing.cache.settled:
+        return False
     current = np.array([j for j, h in enumerate(hosts) for _ in packing.members[h]], dtype=np.int8)
     A = _splits(k, m, current, rng)
 
@@ -111,12 +114,13 @@ def repack(packing: Packing, hosts: list[int], rng: np.random.Generator) -> bool
         spread += (X @ volume) ** 2
     feasible = np.flatnonzero(ok)
     if len(feasible) == 0:
+        packing.cache.settled.add(key)
         return False
     # fast ranking: energy, then most uneven load
     order = feasible[np.lexsort((-spread[feasible], cost[feasible]))][:EXACT_CHECKS]
     sets = [pool[A[r] == j] for r in order for j in range(m)]
-    energy, _, exact_ok = host_set_costs(problem, np.tile(hosts_arr, len(order)), sets)
-    energy = np.where(exact_ok, energy, np.inf).reshape(len(order), m).sum(axis=1)
+    host_energy, host_on, exact_ok = host_set_costs(problem, np.tile(hosts_arr, len(order)), sets)
+    energy = np.where(exact_ok, host_energy, np.inf).reshape(len(order), m).sum(axis=1)
     before = float(packing.host_energies(hosts).sum())
     best = int(np.argmin(energy))
     tol = 1e-9 * max(1.0, before)
@@ -124,12 +128,13 @@ def repack(packing: Packing, hosts: list[int], rng: np.random.Generator) -> bool
     better = energy[best] < before - tol
     sideways = energy[best] <= before + tol and spread[order[best]] > current_spread * (1 + 1e-12)
     if not (better or sideways):
+        packing.cache.settled.add(key)
         return False
     packing.take_vms(pool.tolist())
     for j, h in enumerate(hosts):
         vms = sets[best * m + j]
         if len(vms):
-            packing.put_group(h, vms.tolist())
+            packing.put_group(h, vms.tolist(), float(host_energy[best * m + j]), float(host_on[best * m + j]))
     return True
 
 
