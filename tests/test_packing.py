@@ -63,3 +63,19 @@ def test_repack_never_costs_energy(problem, seed):
     assert np.isclose(p.total_energy(), after.energy_j, rtol=1e-9, atol=1e-6)
     used = p.used_hosts()
     assert np.allclose(p.host_on_s(used), after.host_on_s[used], rtol=1e-9, atol=1e-6)
+
+
+def test_splits_enumerate_all_or_one_and_two_vm_moves():
+    from gapa.allocators.repack import MAX_SPLITS, _splits
+
+    rng = np.random.default_rng(0)
+    full = _splits(5, 2, np.zeros(5, dtype=np.int8), rng)
+    assert len({tuple(r) for r in full}) == 2 ** 5
+    for k, expected in ((20, 1 + 40 + 190 * 4), (50, MAX_SPLITS)):  # all moves, then a sample
+        current = rng.integers(0, 3, k).astype(np.int8)
+        rows = _splits(k, 3, current, rng)
+        assert len(rows) == expected and (rows[0] == current).all()
+        moved = (rows != current).sum(axis=1)
+        assert set(moved[1:].tolist()) <= {1, 2} and (moved[1:1 + 2 * k] == 1).all()
+        assert len({tuple(r) for r in rows}) == len(rows)  # no split twice
+        assert rows.min() >= 0 and rows.max() <= 2

@@ -9,17 +9,20 @@ Built on DEAP's ``base.Toolbox`` (operators registered by name) and
   rejection is never traded for energy.  The whole population is evaluated in one
   call of the batched numpy evaluator (:func:`gapa.evaluator.evaluate_batch`).
 * **Crossover** (grouping crossover, after Falkenauer's GGA): the child starts as
-  parent A; some host groups of parent B, chosen with probability growing with how
-  well they fill their host, are injected whole; A's groups that share a VM with
-  them are dissolved and their other VMs re-inserted.
+  parent A; some host groups of parent B (up to half of them and 48 VMs), chosen
+  with probability growing with how well they fill their host, are injected whole; A's groups that share a
+  VM with them are dissolved and their other VMs re-inserted.
 * **Mutation**: dissolve one or two host groups, chosen with probability growing
   with how poorly they fill their host ("empty a lightly used host"), or a few
   random VMs, and re-insert the VMs.
 * **Repair / re-insertion**: every loose VM goes, largest first (cores × duration),
-  to the feasible host where energy rises least, priced exactly; so every
-  individual is always feasible.
+  to the feasible host where energy rises least, priced exactly from the VMs near
+  it in time (see :mod:`gapa.allocators.packing`); so every individual is always
+  feasible.
 * **Local search** (with probability ``local_search_rate`` per child): try to empty a
-  few poorly filled hosts into the other used hosts, keeping each move that saves energy.
+  few poorly filled hosts into the other used hosts, keeping each move that saves
+  energy; then re-pack a few pairs or triples of hosts whose busy spans overlap, by
+  enumerating the splits of their pooled VMs (:mod:`gapa.allocators.repack`).
 * **Selection**: tournaments on (rejected, energy) with the run's generator;
   the best ``elite`` individuals pass unchanged.
 * **Initial population**: BFD, energy-greedy insertion in start order and by size,
@@ -44,8 +47,12 @@ from gapa.allocators.repack import improve
 from gapa.evaluator import evaluate_batch
 from gapa.problem import REJECTED, Problem
 
+#: most VMs a crossover injects (at least one host group); each injected group
+#: dissolves the child's groups it shares VMs with, whose VMs are then re-inserted
+MAX_INJECTED_VMS = 48
+
 #: pair/triple re-packing moves per local search
-REPACK_TRIES = 6
+REPACK_TRIES = 5
 
 
 def _insertion_order(problem: Problem, vms: list[int], rng: np.random.Generator) -> list[int]:
@@ -78,6 +85,8 @@ def crossover(problem: Problem, a: Packing, b: Packing, rng: np.random.Generator
     k = int(rng.integers(1, max(2, len(groups) // 2 + 1)))
     picked = rng.choice(len(groups), size=min(k, len(groups)), replace=False,
                         p=_fill_weights(fill, prefer_full=True))
+    sizes = np.cumsum([len(b.members[groups[int(gi)]]) for gi in picked])
+    picked = picked[: max(1, int(np.searchsorted(sizes, MAX_INJECTED_VMS, side="right")))]
     loose: set[int] = set()
     for gi in picked:
         host = groups[int(gi)]
@@ -143,7 +152,7 @@ class GAPA(Allocator):
     stochastic = True
     summary = "genetic algorithm: grouping crossover, exact energy-priced repair, seeded with BFD"
 
-    def __init__(self, population: int = 30, generations: int = 300, time_limit: float | None = None,
+    def __init__(self, population: int = 30, generations: int = 150, time_limit: float | None = None,
                  crossover_rate: float = 0.8, mutation_rate: float = 0.4, stagnation: int = 60,
                  tournament: int = 3, elite: int = 2, local_search_rate: float = 0.2):
         if population < 2:

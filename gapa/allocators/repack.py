@@ -2,7 +2,7 @@
 
 A local-search move for grouping problems: pool the VMs of ``m`` hosts (two or
 three) and try every way of sharing them out among those hosts again, or, when
-there are too many ways, every way that moves one or two VMs.  All candidate
+there are too many ways, every move of one VM and (a sample of) the moves of two.  All candidate
 splits are priced together in numpy: the pool's start and end times cut the day
 into segments, and for each split a matrix product gives every host's cores,
 RAM and CPU utilisation in every segment — so capacity is checked exactly and
@@ -17,7 +17,7 @@ that a later move may empty.
 
 from __future__ import annotations
 
-import itertools
+import functools
 
 import numpy as np
 
@@ -26,37 +26,47 @@ from gapa.evaluator import host_set_costs
 
 #: most candidate splits priced in one move
 MAX_SPLITS = 4096
+#: most host groups remembered as settled (found nothing better) before forgetting them all
+MAX_SETTLED = 1 << 20
 #: splits re-priced exactly after the fast ranking
 EXACT_CHECKS = 12
+
+
+@functools.lru_cache(maxsize=64)
+def _all_splits(k: int, m: int) -> np.ndarray:
+    """Every assignment of ``k`` VMs to ``m`` slots, (m**k, k) int8, read-only."""
+    digits = (np.arange(m ** k)[:, None] // (m ** np.arange(k - 1, -1, -1))[None, :]) % m
+    table = digits.astype(np.int8)
+    table.flags.writeable = False
+    return table
 
 
 def _splits(k: int, m: int, current: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Candidate assignments of ``k`` pooled VMs to ``m`` host slots, (N, k) int8.
 
     Every assignment when there are at most :data:`MAX_SPLITS`; else the current one
-    with one or two VMs moved (a random sample of those when still too many).
+    with one or two VMs moved (a random sample of the two-VM moves when too many).
     """
     if m ** k <= MAX_SPLITS:
-        return np.array(list(itertools.product(range(m), repeat=k)), dtype=np.int8).reshape(-1, k)
-    rows = [current]
-    for v in range(k):
-        for s in range(m):
-            if s != current[v]:
-                r = current.copy()
-                r[v] = s
-                rows.append(r)
-    pairs = [(v, w, s, t) for v, w in itertools.combinations(range(k), 2)
-             for s in range(m) if s != current[v] for t in range(m) if t != current[w]]
-    budget = MAX_SPLITS - len(rows)
-    if len(pairs) > budget:
-        pick = rng.choice(len(pairs), size=budget, replace=False)
-        pairs = [pairs[i] for i in np.sort(pick)]
-    for v, w, s, t in pairs:
-        r = current.copy()
-        r[v] = s
-        r[w] = t
-        rows.append(r)
-    return np.stack(rows).astype(np.int8)
+        return _all_splits(k, m)
+    alt = (current[:, None].astype(np.int64) + np.arange(1, m)[None, :]) % m  # other slots, (k, m−1)
+    one_vm = np.repeat(np.arange(k), m - 1)
+    one_slot = alt.ravel()
+    first, second = np.triu_indices(k, 1)
+    combos = (m - 1) ** 2
+    n_pairs = len(first) * combos
+    budget = MAX_SPLITS - 1 - len(one_vm)
+    pick = np.arange(n_pairs) if n_pairs <= budget else np.sort(rng.choice(n_pairs, size=budget, replace=False))
+    pair, combo = pick // combos, pick % combos
+    v, w = first[pair], second[pair]
+    s, t = alt[v, combo // (m - 1)], alt[w, combo % (m - 1)]
+    rows = np.tile(current.astype(np.int8), (1 + len(one_vm) + len(pick), 1))
+    r1 = np.arange(1, 1 + len(one_vm))
+    rows[r1, one_vm] = one_slot
+    r2 = np.arange(1 + len(one_vm), len(rows))
+    rows[r2, v] = s
+    rows[r2, w] = t
+    return rows
 
 
 def repack(packing: Packing, hosts: list[int], rng: np.random.Generator) -> bool:
@@ -74,8 +84,11 @@ def repack(packing: Packing, hosts: list[int], rng: np.random.Generator) -> bool
     if k == 0 or m < 2:
         return False
     key = packing.stamps(hosts)
-    if key in packing.cache.settled:
+    settled = packing.cache.settled
+    if key in settled:
         return False
+    if len(settled) > MAX_SETTLED:
+        settled.clear()
     current = np.array([j for j, h in enumerate(hosts) for _ in packing.members[h]], dtype=np.int8)
     A = _splits(k, m, current, rng)
 
@@ -86,38 +99,46 @@ def repack(packing: Packing, hosts: list[int], rng: np.random.Generator) -> bool
     act = active.astype(float)
     volume = (w.cores[pool] * w.duration_s[pool]).astype(float)
 
-    n = len(A)
-    ok = np.ones(n, dtype=bool)
-    cost = np.zeros(n)
-    spread = np.zeros(n)
+    S = len(seg_len)
     hosts_arr = np.asarray(hosts)
+    # one matrix product per host gives, for every split, cores, RAM, utilisation and
+    # running VMs in every segment, plus the host's core-seconds
+    loads = []
+    ok = np.ones(len(A), dtype=bool)
     for j, h in enumerate(hosts):
         X = (A == j).astype(float)  # (N, k)
-        ok &= ~(X[:, ~problem.host_fits[pool, h]] > 0).any(axis=1)
-        ok &= ((X @ (w.cores[pool][:, None] * act)) <= f.cores[h]).all(axis=1)
-        ok &= ((X @ (w.ram_mb[pool][:, None] * act)) <= f.ram_mb[h]).all(axis=1)
         share = problem.utilisation_share(pool, np.full(k, h))
-        u = np.minimum(X @ (share[:, None] * act), 1.0)
-        busy = (X @ act) > 0
-        used = X.any(axis=1)
-        watts = f.watts(np.full(u.shape, h), u)
-        cost += (watts * busy) @ seg_len
-        # gaps: empty segments between the host's first and last busy segment
-        first = np.where(used, busy.argmax(axis=1), 0)
-        last = np.where(used, busy.shape[1] - 1 - busy[:, ::-1].argmax(axis=1), -1)
-        idx = np.arange(busy.shape[1])
-        inside = (idx[None, :] > first[:, None]) & (idx[None, :] < last[:, None]) & ~busy
+        W = np.hstack([w.cores[pool][:, None] * act, w.ram_mb[pool][:, None] * act,
+                       share[:, None] * act, act, volume[:, None]])
+        R = X @ W
+        ok &= ~(X[:, ~problem.host_fits[pool, h]] > 0).any(axis=1)
+        ok &= (R[:, :S] <= f.cores[h]).all(axis=1) & (R[:, S:2 * S] <= f.ram_mb[h]).all(axis=1)
+        loads.append(R)
+    feasible = np.flatnonzero(ok)
+    cost = np.zeros(len(feasible))
+    spread = np.zeros(len(feasible))
+    for j, h in enumerate(hosts):
+        R = loads[j][feasible]
+        u = np.minimum(R[:, 2 * S:3 * S], 1.0)
+        busy = R[:, 3 * S:4 * S] > 0
+        used = busy.any(axis=1)
+        cost += (f.watts(np.full(u.shape, h), u) * busy) @ seg_len
+        cost += used * (policy.boot_j + policy.shutdown_j)
+        spread += R[:, 4 * S] ** 2
         idle_seg = np.where(seg_len < problem.idle_threshold_s[h], f.idle_w[h] * seg_len,
                             policy.boot_j + policy.shutdown_j)
-        cost += inside.astype(float) @ idle_seg
-        cost += used * (policy.boot_j + policy.shutdown_j)
-        spread += (X @ volume) ** 2
-    feasible = np.flatnonzero(ok)
+        if idle_seg.any():  # gaps: empty segments between the host's first and last busy one
+            first = np.where(used, busy.argmax(axis=1), 0)
+            last = np.where(used, S - 1 - busy[:, ::-1].argmax(axis=1), -1)
+            idx = np.arange(S)
+            inside = (idx[None, :] > first[:, None]) & (idx[None, :] < last[:, None]) & ~busy
+            cost += inside.astype(float) @ idle_seg
     if len(feasible) == 0:
-        packing.cache.settled.add(key)
+        settled.add(key)
         return False
     # fast ranking: energy, then most uneven load
-    order = feasible[np.lexsort((-spread[feasible], cost[feasible]))][:EXACT_CHECKS]
+    rank = np.lexsort((-spread, cost))[:EXACT_CHECKS]
+    order = feasible[rank]
     sets = [pool[A[r] == j] for r in order for j in range(m)]
     host_energy, host_on, exact_ok = host_set_costs(problem, np.tile(hosts_arr, len(order)), sets)
     energy = np.where(exact_ok, host_energy, np.inf).reshape(len(order), m).sum(axis=1)
@@ -126,9 +147,9 @@ def repack(packing: Packing, hosts: list[int], rng: np.random.Generator) -> bool
     tol = 1e-9 * max(1.0, before)
     current_spread = sum(float(volume[current == j].sum()) ** 2 for j in range(m))
     better = energy[best] < before - tol
-    sideways = energy[best] <= before + tol and spread[order[best]] > current_spread * (1 + 1e-12)
+    sideways = energy[best] <= before + tol and spread[rank[best]] > current_spread * (1 + 1e-12)
     if not (better or sideways):
-        packing.cache.settled.add(key)
+        settled.add(key)
         return False
     packing.take_vms(pool.tolist())
     for j, h in enumerate(hosts):
