@@ -14,8 +14,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 
-class ProgressReporter:
-    """Context manager whose :meth:`update` takes an allocator's progress report."""
+class _Bar:
+    """A transient rich progress bar on ``console`` with one task; disabled, nothing."""
 
     def __init__(self, console: Console, label: str, enabled: bool = True):
         self.enabled = enabled
@@ -37,6 +37,10 @@ class ProgressReporter:
         if self._progress is not None:
             self._progress.stop()
 
+
+class ProgressReporter(_Bar):
+    """Context manager whose :meth:`update` takes an allocator's progress report."""
+
     def update(self, report: dict[str, Any]) -> None:
         """Show generation k of N, the best energy so far (kWh) and the time left."""
         if self._progress is None:
@@ -51,28 +55,13 @@ class ProgressReporter:
         self._progress.update(self._task, total=1.0, completed=min(1.0, fraction), status=status)
 
 
-class RunsProgress:
+class RunsProgress(_Bar):
     """Context manager drawing a bar across the runs of ``gapa compare`` (a
     :class:`gapa.compare.RunObserver`): run k of N, the algorithm and seed, and the
     current allocator's generation.  Disabled, it does nothing."""
 
     def __init__(self, console: Console, enabled: bool = True):
-        self._progress: Progress | None = None
-        self._task: Any = None
-        if enabled:
-            self._progress = Progress(
-                TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.fields[status]}"),
-                TimeElapsedColumn(), console=console, transient=True)
-
-    def __enter__(self) -> Self:
-        if self._progress is not None:
-            self._progress.start()
-            self._task = self._progress.add_task("runs", total=None, status="")
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._progress is not None:
-            self._progress.stop()
+        super().__init__(console, "runs", enabled)
 
     def run_started(self, algorithm: str, seed: int, run: int, runs: int) -> None:
         """Show which run is starting."""
