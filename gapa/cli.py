@@ -120,8 +120,20 @@ def _gapa_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
+def _problem_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """WORKLOAD and --scenario (shared by simulate and compare)."""
+    command = click.option("--scenario", "scenario_path", type=click.Path(path_type=Path), default=None,
+                           help="Fleet and power policy (TOML). Default: scenarios/lab.toml.")(command)
+    return click.argument("workload", type=click.Path(path_type=Path))(command)
+
+
 def _gapa_overrides(**values: Any) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
+
+
+def _allocator_settings(problem: Problem, name: str, ga_overrides: dict[str, Any]) -> dict[str, Any]:
+    """The scenario's table of allocator ``name``, with the command line's GAPA options on top."""
+    return {**problem.scenario.settings.get(name, {}), **(ga_overrides if name == "gapa" else {})}
 
 
 def _load_problem(workload: Path, scenario_path: Path | None) -> Problem:
@@ -149,9 +161,7 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("workload", type=click.Path(path_type=Path))
-@click.option("--scenario", "scenario_path", type=click.Path(path_type=Path), default=None,
-              help="Fleet and power policy (TOML). Default: scenarios/lab.toml.")
+@_problem_options
 @click.option("--algorithm", "-a", "algorithms", multiple=True, metavar="NAME[,NAME…]",
               help=f"Allocator(s) to run; repeatable. Default: {','.join(MAIN_ALLOCATORS)}.")
 @click.option("--allocation", "allocation_path", type=click.Path(path_type=Path), default=None,
@@ -188,11 +198,8 @@ def simulate(ctx: click.Context, workload: Path, scenario_path: Path | None, alg
         if allocation_path is not None:
             allocators.append(GivenAllocation(read_allocation(allocation_path, problem)))
         for name in names:
-            settings = dict(scenario.settings.get(name, {}))
-            if name == "gapa":
-                settings.update(ga_overrides)
             try:
-                allocators.append(get_allocator(name, settings))
+                allocators.append(get_allocator(name, _allocator_settings(problem, name, ga_overrides)))
             except (TypeError, ValueError) as exc:
                 raise InputError(f"settings of {name}: {exc}", scenario.source) from None
         show_progress = not (quiet or as_json) and err.is_terminal
@@ -228,9 +235,7 @@ def simulate(ctx: click.Context, workload: Path, scenario_path: Path | None, alg
 
 
 @main.command()
-@click.argument("workload", type=click.Path(path_type=Path))
-@click.option("--scenario", "scenario_path", type=click.Path(path_type=Path), default=None,
-              help="Fleet and power policy (TOML). Default: scenarios/lab.toml.")
+@_problem_options
 @click.option("--algorithm", "-a", "algorithms", multiple=True, metavar="NAME[,NAME…]",
               help=f"Allocator(s) to compare; repeatable. Default: {','.join(MAIN_ALLOCATORS)}.")
 @click.option("--seeds", "n_seeds", type=click.IntRange(min=1), required=True, metavar="N",
@@ -257,8 +262,7 @@ def compare(ctx: click.Context, workload: Path, scenario_path: Path | None, algo
     err = Console(stderr=True, highlight=False)
     try:
         problem = _load_problem(workload, scenario_path)
-        settings = {name: {**problem.scenario.settings.get(name, {}),
-                           **(ga_overrides if name == "gapa" else {})} for name in names}
+        settings = {name: _allocator_settings(problem, name, ga_overrides) for name in names}
         with RunsProgress(err, enabled=not quiet and err.is_terminal) as progress:
             comparison = run_comparison(problem, names, range(n_seeds), settings, time_limit, progress)
         if out_dir is not None:

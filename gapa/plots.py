@@ -17,7 +17,7 @@ time 0 (midnight for ``HH:MM`` start times).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -114,42 +114,43 @@ def _from_zero(times: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.nd
     return np.concatenate([times[:1], times]), np.concatenate([np.zeros(1, values.dtype), values])
 
 
-def power_figure(runs: Mapping[str, RunResult], path: str | Path, title: str,
-                 runs_per_algorithm: Mapping[str, int] | None = None) -> Path:
-    """The whole fleet's power over the day (kW), a step line per algorithm's run."""
+def _step_figure(runs: Mapping[str, RunResult], title: str,
+                 runs_per_algorithm: Mapping[str, int] | None,
+                 series: Callable[[RunResult], tuple[np.ndarray, np.ndarray]], ylabel: str) -> tuple[Figure, Any]:
+    """A step line per algorithm's run of ``series(run)`` (times in s, values) over the day."""
     colours = algorithm_colours(list(runs))
     fig = Figure(figsize=(10, 4.5), layout="constrained")
     ax = fig.subplots()
     for i, (name, run) in enumerate(runs.items()):
-        t, w = _from_zero(*run.simulation.fleet_power())
-        ax.step(t / 3600, w / 1000, where="post", color=colours[name], linewidth=max(1.0, 2.2 - 0.6 * i),
+        t, v = _from_zero(*series(run))
+        ax.step(t / 3600, v, where="post", color=colours[name], linewidth=max(1.0, 2.2 - 0.6 * i),
                 label=_run_label(run, (runs_per_algorithm or {}).get(name, 1)))
     ax.set_xlabel(TIME_LABEL)
-    ax.set_ylabel("fleet power (kW)")
+    ax.set_ylabel(ylabel)
     ax.set_ylim(bottom=0)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="upper right")
     ax.set_title(title)
+    return fig, ax
+
+
+def power_figure(runs: Mapping[str, RunResult], path: str | Path, title: str,
+                 runs_per_algorithm: Mapping[str, int] | None = None) -> Path:
+    """The whole fleet's power over the day (kW), a step line per algorithm's run."""
+    def kilowatts(run: RunResult) -> tuple[np.ndarray, np.ndarray]:
+        t, w = run.simulation.fleet_power()
+        return t, w / 1000
+
+    fig, _ = _step_figure(runs, title, runs_per_algorithm, kilowatts, "fleet power (kW)")
     return _save(fig, path)
 
 
 def hosts_on_figure(runs: Mapping[str, RunResult], path: str | Path, title: str,
                     runs_per_algorithm: Mapping[str, int] | None = None) -> Path:
     """The number of hosts on (booting and shutting down included) over the day, per algorithm."""
-    colours = algorithm_colours(list(runs))
-    fig = Figure(figsize=(10, 4.5), layout="constrained")
-    ax = fig.subplots()
-    for i, (name, run) in enumerate(runs.items()):
-        t, count = _from_zero(*run.simulation.hosts_on())
-        ax.step(t / 3600, count, where="post", color=colours[name], linewidth=max(1.0, 2.2 - 0.6 * i),
-                label=_run_label(run, (runs_per_algorithm or {}).get(name, 1)))
-    ax.set_xlabel(TIME_LABEL)
-    ax.set_ylabel("hosts on")
-    ax.set_ylim(bottom=0)
+    fig, ax = _step_figure(runs, title, runs_per_algorithm, lambda run: run.simulation.hosts_on(),
+                           "hosts on")
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="upper right")
-    ax.set_title(title)
     return _save(fig, path)
 
 
