@@ -23,6 +23,11 @@ Built on DEAP's ``base.Toolbox`` (operators registered by name) and
   few poorly filled hosts into the other used hosts, keeping each move that saves
   energy; then re-pack a few pairs or triples of hosts whose busy spans overlap, by
   enumerating the splits of their pooled VMs (:mod:`gapa.allocators.repack`).
+* **Set-covering recombination** (every ``pool_every`` generations, on problems with at
+  most 200 kinds of VM): every host group any individual has held (and the best splits
+  the local search priced) is kept in a pool; HiGHS picks the cheapest set of pooled
+  groups that holds every VM (:mod:`gapa.allocators.pool`), and that allocation
+  replaces one child.  In effect, one optimal crossover of all the parents seen so far.
 * **Selection**: tournaments on (rejected, energy) with the run's generator;
   the best ``elite`` individuals pass unchanged.
 * **Initial population**: BFD, energy-greedy insertion in start order and by size,
@@ -43,6 +48,7 @@ from deap import base, tools
 from gapa.allocators.base import Allocator, AllocatorResult, Limits
 from gapa.allocators.bfd import BestFitDecreasing, start_order
 from gapa.allocators.packing import Packing, PriceCache
+from gapa.allocators.pool import ColumnPool
 from gapa.allocators.repack import improve
 from gapa.evaluator import evaluate_batch
 from gapa.problem import REJECTED, Problem
@@ -154,7 +160,8 @@ class GAPA(Allocator):
 
     def __init__(self, population: int = 30, generations: int = 150, time_limit: float | None = None,
                  crossover_rate: float = 0.8, mutation_rate: float = 0.4, stagnation: int = 60,
-                 tournament: int = 3, elite: int = 2, local_search_rate: float = 0.2):
+                 tournament: int = 3, elite: int = 2, local_search_rate: float = 0.2,
+                 pool_every: int = 10):
         if population < 2:
             raise ValueError("population must be at least 2")
         if generations < 0 or stagnation < 1 or tournament < 1 or elite < 0:
@@ -174,6 +181,7 @@ class GAPA(Allocator):
         self.tournament = int(tournament)
         self.elite = min(int(elite), self.population)
         self.local_search_rate = float(local_search_rate)
+        self.pool_every = int(pool_every)
 
     def settings(self) -> dict[str, Any]:
         """The parameters of this run (recorded with the result)."""
@@ -181,7 +189,7 @@ class GAPA(Allocator):
                 "time_limit": self.time_limit, "crossover_rate": self.crossover_rate,
                 "mutation_rate": self.mutation_rate, "stagnation": self.stagnation,
                 "tournament": self.tournament, "elite": self.elite,
-                "local_search_rate": self.local_search_rate}
+                "local_search_rate": self.local_search_rate, "pool_every": self.pool_every}
 
     def _toolbox(self, problem: Problem, rng: np.random.Generator) -> base.Toolbox:
         tb = base.Toolbox()
@@ -232,7 +240,12 @@ class GAPA(Allocator):
         if problem.n_vms == 0:
             return AllocatorResult(np.zeros(0, dtype=np.int64), info=self.settings())
         toolbox = self._toolbox(problem, rng)
-        packs = self._initial(problem, rng, limits, t0, PriceCache(problem))
+        cache = PriceCache(problem)
+        packs = self._initial(problem, rng, limits, t0, cache)
+        pool = ColumnPool(problem) if self.pool_every and ColumnPool.suits(problem) else None
+        cache.columns = pool
+        for p in packs if pool is not None else ():
+            pool.add(p)
         pop = np.stack([p.allocation for p in packs])
         rejected, energy, on = toolbox.evaluate_population(pop)
         evaluations = len(pop)
@@ -275,6 +288,12 @@ class GAPA(Allocator):
                 if rng.random() < self.local_search_rate:
                     child = toolbox.local_search(child)
                 children.append(child)
+                if pool is not None:
+                    pool.add(child)
+            if pool is not None and gen % self.pool_every == 0 and children:
+                alloc = pool.best(packs[int(elite_idx[0])], packs)
+                if alloc is not None:
+                    children[-1] = Packing(problem, alloc, cache)
             child_pop = (np.stack([c.allocation for c in children]) if children
                          else np.zeros((0, problem.n_vms), np.int64))
             c_rej, c_energy, c_on = toolbox.evaluate_population(child_pop)
@@ -295,5 +314,7 @@ class GAPA(Allocator):
                 if since_improvement >= self.stagnation:
                     status = "stagnation"
                     break
-        info = {**self.settings(), "generations_run": gen, "evaluations": evaluations}
+        info = {**self.settings(), "generations_run": gen, "evaluations": evaluations,
+                "pool_columns": len(pool) if pool is not None else 0,
+                "pool_timed_out": pool.timed_out if pool is not None else 0}
         return AllocatorResult(best_alloc, status=status, logbook=list(logbook), info=info)

@@ -38,6 +38,8 @@ class PriceCache:
         self.by_kind: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
         #: stamp sets of host groups that a local-search move found nothing better for
         self.settled: set[tuple[int, ...]] = set()
+        #: where exactly priced host groups are offered (a :class:`~gapa.allocators.pool.ColumnPool`)
+        self.columns = None
 
     def of_kind(self, kind: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The price arrays of one VM kind (stamp 0 = not priced)."""

@@ -142,6 +142,8 @@ def repack(packing: Packing, hosts: list[int], rng: np.random.Generator) -> bool
     sets = [pool[A[r] == j] for r in order for j in range(m)]
     host_energy, host_on, exact_ok = host_set_costs(problem, np.tile(hosts_arr, len(order)), sets)
     energy = np.where(exact_ok, host_energy, np.inf).reshape(len(order), m).sum(axis=1)
+    if packing.cache.columns is not None:
+        packing.cache.columns.offer(np.tile(hosts_arr, len(order)), sets, host_energy, exact_ok)
     before = float(packing.host_energies(hosts).sum())
     best = int(np.argmin(energy))
     tol = 1e-9 * max(1.0, before)
