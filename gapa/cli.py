@@ -30,10 +30,11 @@ from gapa.outputs import summaries, write_comparison, write_results, write_simul
 from gapa.power import known_models, specpower_servers
 from gapa.problem import Problem
 from gapa.progress import ProgressReporter, RunsProgress
+from gapa.readers import READERS, ReadSummary, read_trace
 from gapa.run import RunResult, run_allocator
 from gapa.scenario import load_scenario
 from gapa.tables import TextTable, comparison_table, simulation_table
-from gapa.workload import load_workload
+from gapa.workload import write_workload
 
 DEFAULT_SCENARIO = Path("scenarios") / "lab.toml"
 EXIT_REJECTED = 1
@@ -120,10 +121,34 @@ def _gapa_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
+_FORMAT_HELP = "; ".join(f"{f.name}: {f.summary}" for f in READERS.values())
+_RAM_HELP = ("MB of RAM per core for VMs whose input gives no memory ("
+             + ", ".join(f"{f.name}: default {f.ram_mb_default}" for f in READERS.values()
+                         if f.ram_mb_default is not None) + "); other formats refuse it.")
+
+
+def _format_options(command: Callable[..., Any], default: str | None = "gapa") -> Callable[..., Any]:
+    """--format and --ram-mb (shared by simulate, compare and workload convert)."""
+    command = click.option("--ram-mb", type=click.IntRange(min=0), default=None, metavar="MB",
+                           help=_RAM_HELP)(command)
+    if default is None:
+        return click.option("--format", "fmt", type=click.Choice(list(READERS)), required=True,
+                            help=f"Input format. {_FORMAT_HELP}.")(command)
+    return click.option("--format", "fmt", type=click.Choice(list(READERS)), default=default, show_default=True,
+                        help=f"Input format. {_FORMAT_HELP}.")(command)
+
+
+def _format_options_required(command: Callable[..., Any]) -> Callable[..., Any]:
+    return _format_options(command, default=None)
+
+
 def _problem_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """WORKLOAD and --scenario (shared by simulate and compare)."""
+    """WORKLOAD, --format, --ram-mb and --scenario (shared by simulate and compare)."""
+    command = _format_options(command)
     command = click.option("--scenario", "scenario_path", type=click.Path(path_type=Path), default=None,
-                           help="Fleet and power policy (TOML). Default: scenarios/lab.toml.")(command)
+                           help="Fleet and power policy (TOML). Default: scenarios/lab.toml; with "
+                                "--format tbpp, the instance's own fleet (n hosts of capacity cores, "
+                                "linear 170-250 W), which --scenario replaces.")(command)
     return click.argument("workload", type=click.Path(path_type=Path))(command)
 
 
@@ -136,8 +161,23 @@ def _allocator_settings(problem: Problem, name: str, ga_overrides: dict[str, Any
     return {**problem.scenario.settings.get(name, {}), **(ga_overrides if name == "gapa" else {})}
 
 
-def _load_problem(workload: Path, scenario_path: Path | None) -> Problem:
-    return Problem(load_workload(workload), load_scenario(scenario_path or default_scenario_path()))
+def _print_summary(console: Console, summary: ReadSummary) -> None:
+    for line in summary.lines():
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+def _load_problem(workload: Path, scenario_path: Path | None, fmt: str = "gapa", ram_mb: int | None = None,
+                  err: Console | None = None) -> Problem:
+    """The workload read in ``fmt`` (its summary on ``err`` unless gapa's own CSV) and the scenario:
+    ``scenario_path``, else the input's own fleet (tbpp), else the default."""
+    trace = read_trace(workload, fmt, ram_mb)
+    if err is not None and fmt != "gapa":
+        _print_summary(err, trace.summary)
+    if scenario_path is not None or trace.scenario is None:
+        scenario = load_scenario(scenario_path or default_scenario_path())
+    else:
+        scenario = trace.scenario
+    return Problem(trace.workload, scenario)
 
 
 def _warn_rejected(err: Console, problem: Problem, results: list[RunResult], with_seed: bool = False) -> bool:
@@ -176,7 +216,8 @@ def main() -> None:
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 @_gapa_options
 @click.pass_context
-def simulate(ctx: click.Context, workload: Path, scenario_path: Path | None, algorithms: tuple[str, ...],
+def simulate(ctx: click.Context, workload: Path, scenario_path: Path | None, fmt: str, ram_mb: int | None,
+             algorithms: tuple[str, ...],
              allocation_path: Path | None, seed: int, time_limit: float | None, out_dir: Path | None,
              as_json: bool, strict: bool, quiet: bool, population: int | None, generations: int | None,
              crossover_rate: float | None, mutation_rate: float | None, stagnation: int | None) -> None:
@@ -192,7 +233,7 @@ def simulate(ctx: click.Context, workload: Path, scenario_path: Path | None, alg
         names = list(MAIN_ALLOCATORS)
     err = Console(stderr=True, highlight=False)
     try:
-        problem = _load_problem(workload, scenario_path)
+        problem = _load_problem(workload, scenario_path, fmt, ram_mb, err)
         scenario = problem.scenario
         allocators = []
         if allocation_path is not None:
@@ -247,7 +288,8 @@ def simulate(ctx: click.Context, workload: Path, scenario_path: Path | None, alg
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 @_gapa_options
 @click.pass_context
-def compare(ctx: click.Context, workload: Path, scenario_path: Path | None, algorithms: tuple[str, ...],
+def compare(ctx: click.Context, workload: Path, scenario_path: Path | None, fmt: str, ram_mb: int | None,
+            algorithms: tuple[str, ...],
             n_seeds: int, time_limit: float | None, out_dir: Path | None, quiet: bool,
             population: int | None, generations: int | None, crossover_rate: float | None,
             mutation_rate: float | None, stagnation: int | None) -> None:
@@ -261,7 +303,7 @@ def compare(ctx: click.Context, workload: Path, scenario_path: Path | None, algo
     names = _parse_algorithms(algorithms) or list(MAIN_ALLOCATORS)
     err = Console(stderr=True, highlight=False)
     try:
-        problem = _load_problem(workload, scenario_path)
+        problem = _load_problem(workload, scenario_path, fmt, ram_mb, err)
         settings = {name: _allocator_settings(problem, name, ga_overrides) for name in names}
         with RunsProgress(err, enabled=not quiet and err.is_terminal) as progress:
             comparison = run_comparison(problem, names, range(n_seeds), settings, time_limit, progress)
@@ -279,6 +321,40 @@ def compare(ctx: click.Context, workload: Path, scenario_path: Path | None, algo
     if out_dir is not None:
         console.print(f"results written to {escape(str(out_dir))}/", highlight=False)
     _warn_rejected(err, problem, comparison.results, with_seed=True)
+
+
+@main.group()
+def workload() -> None:
+    """Work with workload files: convert public traces to gapa's CSV."""
+
+
+@workload.command()
+@click.argument("input_path", metavar="IN", type=click.Path(path_type=Path))
+@click.option("--output", "-o", "output", type=click.Path(path_type=Path), required=True, metavar="OUT.csv",
+              help="Where to write gapa's workload CSV (the format `gapa simulate` reads).")
+@_format_options_required
+def convert(input_path: Path, output: Path, fmt: str, ram_mb: int | None) -> None:
+    """Convert IN (a trace in --format) to gapa's workload CSV; print what was read and skipped.
+
+    A tbpp instance's fleet is not written: simulate the instance itself with --format tbpp to use it.
+    """
+    try:
+        if output.resolve() == input_path.resolve():
+            raise InputError("the output would overwrite the input", output)
+        trace = read_trace(input_path, fmt, ram_mb)
+        try:
+            write_workload(trace.workload, output)
+        except OSError as exc:
+            raise InputError(f"cannot write the workload: {exc.strerror}", output) from None
+    except InputError as exc:
+        _fail(str(exc))
+        return
+    console = Console()
+    _print_summary(console, trace.summary)
+    if trace.scenario is not None:
+        console.print(f"the fleet is not written; to simulate on it: gapa simulate "
+                      f"{escape(shlex.quote(str(input_path)))} --format {fmt}", highlight=False, soft_wrap=True)
+    console.print(f"wrote {trace.workload.n:,} VM(s) to {escape(str(output))}", highlight=False, soft_wrap=True)
 
 
 @main.command()

@@ -5,7 +5,8 @@ A VM is active on the half-open interval ``[start_s, end_s)`` (seconds from time
 core speed) and ``ram_mb`` MB of RAM; ``cpu_util`` in [0, 1] is its average CPU
 load, which changes the power a host draws but never its capacity.
 
-:func:`load_workload` reads gapa's CSV format (see ``workloads/README.md``).
+:func:`load_workload` reads gapa's CSV format (see ``workloads/README.md``);
+:func:`write_workload` writes it.
 """
 
 from __future__ import annotations
@@ -310,3 +311,57 @@ def load_workload(path: str | Path) -> Workload:
         extra={k: np.asarray(v, dtype=object) for k, v in extra.items()},
         source=str(path),
     )
+
+
+#: longest time ``H:MM:SS`` can write (the clock pattern takes up to three digits of hours)
+_MAX_CLOCK_S = 1000 * 3600 - 1
+
+
+def _time_writer(seconds: np.ndarray, what: str):
+    """One way of writing a whole column, readable and exact: whole minutes as integers, else
+    ``H:MM:SS`` when every value is under 1000 h, else minutes with decimals."""
+    values = seconds.astype(np.int64)
+    if not len(values) or np.all(values % 60 == 0):
+        return lambda s: str(s // 60)
+    if values.max() <= _MAX_CLOCK_S:
+        return lambda s: f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+    def minutes(s: int) -> str:
+        text = repr(s / 60)
+        if parse_minutes(text, what) != s:  # pragma: no cover - only beyond ~140 years
+            raise ValueError(f"{what} {s} s cannot be written exactly as minutes")
+        return text
+
+    return minutes
+
+
+def write_workload(workload: Workload, path: str | Path) -> None:
+    """Write ``workload`` as gapa's CSV, so that :func:`load_workload` reads back the same VMs.
+
+    ``start`` and ``duration`` are each written in one format for the whole file, time 0
+    being the workload's own: whole minutes as integers when every value is a whole
+    minute, else ``H:MM:SS`` when every value is under 1000 hours, else minutes with
+    decimals; ``mips`` is blank for "the host's full core speed"; descriptive columns
+    follow the standard ones.
+
+    Raises:
+        OSError: if the file cannot be written.
+    """
+    extra = [name for name in workload.extra if name not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
+    start_text = _time_writer(workload.start_s, "start")
+    duration_text = _time_writer(workload.duration_s, "duration")
+    with Path(path).open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow([*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS, *extra])
+        for i in range(workload.n):
+            mips = float(workload.mips[i])
+            writer.writerow([
+                workload.vm_ids[i],
+                start_text(int(workload.start_s[i])),
+                duration_text(int(workload.end_s[i] - workload.start_s[i])),
+                int(workload.cores[i]),
+                int(workload.ram_mb[i]),
+                "" if math.isnan(mips) else repr(mips),
+                repr(float(workload.cpu_util[i])),
+                *(workload.extra[name][i] for name in extra),
+            ])
