@@ -37,13 +37,15 @@ class LowerBound:
 
 
 def min_average_slope(model: PowerModel) -> float:
-    """The least ``(P(u) − P(0)) / u`` over u in (0, 1], in watts per unit utilisation."""
+    """The least ``(P(u) − P(0)) / u`` over u in (0, 1], in watts per unit utilisation
+    (so ``P(u) ≥ P(0) + slope · u`` for every u; negative for a curve that dips below P(0))."""
     if isinstance(model, ShapeModel):
         span = model.max_w - model.idle_w
         return span if model.kind in ("linear", "sqrt") else 0.0
     if isinstance(model, PiecewiseLinearModel):
         u, w = model.points_u[1:], model.points_w[1:]
-        return max(0.0, float(np.min((w - model.points_w[0]) / u)))
+        # negative when the curve dips below P(0): P(u) ≥ P(0) + slope · u still holds
+        return float(np.min((w - model.points_w[0]) / u))
     return 0.0
 
 
@@ -77,9 +79,13 @@ def lower_bound(problem: Problem) -> LowerBound:
     f = problem.fleet
     if w.n == 0:
         return LowerBound(0.0, 0.0, 0.0, 0.0)
-    times = problem.event_time_s
-    sign = problem.event_sign
-    ev = problem.event_vm
+    # VMs that fit no host are always rejected: they load no host
+    keep = problem.group_fits.any(axis=1)[problem.event_vm]
+    times = problem.event_time_s[keep]
+    sign = problem.event_sign[keep]
+    ev = problem.event_vm[keep]
+    if not len(ev):
+        return LowerBound(0.0, 0.0, 0.0, 0.0)
     cores_now = np.cumsum(sign * w.cores[ev])
     ram_now = np.cumsum(sign * w.ram_mb[ev])
     dt = np.diff(times)

@@ -88,6 +88,13 @@ class Workload:
         """Durations in seconds."""
         return self.end_s - self.start_s
 
+    def subset(self, indices) -> Workload:
+        """The VMs at ``indices`` (in that order), as a workload of their own."""
+        idx = np.asarray(indices, dtype=np.intp)
+        return Workload(self.vm_ids[idx], self.start_s[idx], self.end_s[idx], self.cores[idx],
+                        self.ram_mb[idx], self.mips[idx], self.cpu_util[idx],
+                        {k: v[idx] for k, v in self.extra.items()}, self.source)
+
     @classmethod
     def from_arrays(
         cls,

@@ -25,7 +25,8 @@ from tests.generators import problems
 ROOT = Path(__file__).resolve().parent.parent
 
 #: small settings so the contract runs quickly; the defaults are exercised by benchmarks
-FAST = {"gapa": {"population": 8, "generations": 4, "stagnation": 4}}
+FAST = {"gapa": {"population": 8, "generations": 4, "stagnation": 4},
+        "exact": {"time_limit": 30, "max_iterations": 2}}
 
 
 def allocator(name: str):

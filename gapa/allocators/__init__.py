@@ -9,11 +9,14 @@ from typing import Any
 
 from gapa.allocators.base import Allocator, AllocatorResult, Limits
 from gapa.allocators.bfd import BestFitDecreasing
+from gapa.allocators.exact import ExactSolver
 from gapa.allocators.genetic import GAPA
 from gapa.allocators.given import GivenAllocation
+from gapa.allocators.heuristics import HEURISTICS
 
 #: allocators selectable with ``--algorithm``, by name
-ALLOCATORS: dict[str, type[Allocator]] = {cls.name: cls for cls in (BestFitDecreasing, GAPA)}
+ALLOCATORS: dict[str, type[Allocator]] = {
+    cls.name: cls for cls in (BestFitDecreasing, *HEURISTICS, GAPA, ExactSolver)}
 
 #: what ``gapa simulate`` runs when no ``--algorithm`` is given
 MAIN_ALLOCATORS: tuple[str, ...] = ("bfd", "gapa")

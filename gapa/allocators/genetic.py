@@ -314,6 +314,14 @@ class GAPA(Allocator):
                 if since_improvement >= self.stagnation:
                     status = "stagnation"
                     break
+        if pool is not None and not self._out_of_time(t0):
+            # a last, thorough recombination of everything the run has seen
+            alloc = pool.best(Packing(problem, best_alloc, cache), packs, max_nodes=200, thorough=True)
+            if alloc is not None:
+                f_rej, f_energy, _ = toolbox.evaluate_population(alloc[None, :])
+                evaluations += 1
+                if (int(f_rej[0]), float(f_energy[0])) < best_key:
+                    best_key, best_alloc = (int(f_rej[0]), float(f_energy[0])), alloc
         info = {**self.settings(), "generations_run": gen, "evaluations": evaluations,
                 "pool_columns": len(pool) if pool is not None else 0,
                 "pool_timed_out": pool.timed_out if pool is not None else 0}

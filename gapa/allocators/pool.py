@@ -28,6 +28,7 @@ import numpy as np
 
 from gapa.allocators.packing import Packing
 from gapa.evaluator import host_set_costs
+from gapa.highs import new_highs
 from gapa.problem import REJECTED, Problem
 
 #: joules in a kilowatt-hour (the solver sees costs in kWh)
@@ -100,7 +101,8 @@ class ColumnPool:
             self._kinds.append(key[1])
             self._energy.append(energy_j)
 
-    def best(self, incumbent: Packing, population: list[Packing] = (), max_nodes: int = 40) -> np.ndarray | None:
+    def best(self, incumbent: Packing, population: list[Packing] = (), max_nodes: int = 40,
+             thorough: bool = False) -> np.ndarray | None:
         """The cheapest allocation made of pooled columns that places the VMs ``incumbent``
         places (whose own columns are always in the pool, so there is one), or None if the
         problem has more than :data:`MAX_ROWS` kinds of VM.
@@ -146,18 +148,20 @@ class ColumnPool:
         reduced = np.asarray(h.getSolution().col_dual)
         slack = upper - lower + 1e-9 * max(1.0, abs(upper))
         keep = np.flatnonzero(reduced <= slack)
-        if len(keep) > self.MAX_MIP_COLUMNS:
-            keep = keep[np.argsort(reduced[keep], kind="stable")[: self.MAX_MIP_COLUMNS]]
+        mip_columns = self.MAX_MIP_COLUMNS * (2 if thorough else 1)
+        if len(keep) > mip_columns:
+            keep = keep[np.argsort(reduced[keep], kind="stable")[:mip_columns]]
         cols = sorted({cols[k] for k in keep.tolist()} | set(start))
         h = self._solver(cols, rows, integer=True)
         h.setOptionValue("mip_max_nodes", int(max_nodes))
-        h.setOptionValue("time_limit", self.SAFETY_TIME_S)
-        # small covering models: HiGHS's sub-MIP heuristics and strong branching cost more
-        # time than they save here
-        for option in ("mip_heuristic_run_rins", "mip_heuristic_run_rens",
-                       "mip_heuristic_run_root_reduced_cost"):
-            h.setOptionValue(option, False)
-        h.setOptionValue("mip_pscost_minreliable", 0)
+        h.setOptionValue("time_limit", self.SAFETY_TIME_S * (2 if thorough else 1))
+        if not thorough:
+            # quick solves: HiGHS's sub-MIP heuristics and strong branching cost more time
+            # than they save on these small covering models
+            for option in ("mip_heuristic_run_rins", "mip_heuristic_run_rens",
+                           "mip_heuristic_run_root_reduced_cost"):
+                h.setOptionValue(option, False)
+            h.setOptionValue("mip_pscost_minreliable", 0)
         solution = highspy.HighsSolution()
         solution.col_value = [float(start.get(j, 0)) for j in cols]
         h.setSolution(solution)
@@ -280,10 +284,7 @@ class ColumnPool:
         lp.a_matrix_.value_ = np.asarray(value)
         if integer:
             lp.integrality_ = [highspy.HighsVarType.kInteger] * len(cols)
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
-        h.setOptionValue("threads", 1)
-        h.setOptionValue("random_seed", 0)
+        h = new_highs()
         h.passModel(lp)
         return h
 

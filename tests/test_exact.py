@@ -1,0 +1,118 @@
+"""The exact solver: its optimum and its lower bound against brute force; a1 proofs."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gapa.allocators import Limits, get_allocator
+from gapa.allocators.exact import energy_lattice
+from gapa.evaluator import evaluate, host_set_costs
+from gapa.fleet import Fleet, HostGroup
+from gapa.problem import REJECTED, Problem
+from gapa.readers.tbpp import read_tbpp
+from gapa.scenario import Scenario
+from tests.generators import policies, power_models, workloads
+
+ROOT = Path(__file__).resolve().parent.parent
+A1 = ROOT / "benchmarks" / "data" / "tbpp" / "a1"
+
+
+def _partitions(items: list[int]):
+    if not items:
+        yield []
+        return
+    first, rest = items[0], items[1:]
+    for part in _partitions(rest):
+        for i in range(len(part)):
+            yield part[:i] + [[first, *part[i]]] + part[i + 1:]
+        yield [[first], *part]
+
+
+def brute_force_optimum(problem: Problem) -> float:
+    """Least energy (J) over every allocation that places every placeable VM (the fleet has
+    as many hosts per group as VMs, so one exists): all set partitions, every block on
+    every group."""
+    vms = [v for v in range(problem.n_vms) if problem.group_fits[v].any()]
+    if not vms:
+        return 0.0
+    groups = range(len(problem.fleet.groups))
+    best = np.inf
+    for part in _partitions(vms):
+        hosts = np.array([int(problem.hosts_of_group[g][0]) for _ in part for g in groups])
+        sets = [np.array(b) for b in part for _ in groups]
+        e, _, ok = host_set_costs(problem, hosts, sets)
+        cost = np.where(ok, e, np.inf).reshape(len(part), len(groups)).min(axis=1)
+        best = min(best, float(cost.sum()))
+    return best
+
+
+@st.composite
+def roomy_problems(draw):
+    w = draw(workloads(max_vms=5))
+    groups = [HostGroup(f"g{g}", w.n, draw(st.integers(2, 8)), draw(st.sampled_from([1000.0, 2500.0])),
+                        draw(st.integers(2048, 8192)), draw(power_models()))
+              for g in range(draw(st.integers(1, 2)))]
+    return Problem(w, Scenario(Fleet(groups), draw(policies())))
+
+
+@settings(max_examples=40, deadline=None)
+@given(problem=roomy_problems())
+def test_bound_and_optimum_against_brute_force(problem):
+    result = get_allocator("exact", {"time_limit": 20}).allocate(problem, np.random.default_rng(0), Limits())
+    ev = evaluate(problem, result.allocation)
+    assert ev.violations == 0
+    assert ev.rejected == len(problem.unplaceable)
+    optimum = brute_force_optimum(problem)
+    tol = 1e-7 * max(1.0, optimum)
+    assert result.lower_bound_j <= optimum + tol  # a proven bound never exceeds the optimum
+    assert ev.energy_j >= optimum - tol
+    if result.status == "optimal":
+        assert ev.energy_j == pytest.approx(optimum, rel=1e-7, abs=1e-6)
+
+
+def test_lattice_only_for_identical_linear_hosts_switched_off_free():
+    w, s = read_tbpp(A1 / "cap100_n50_t50_LonLr_1.txt")
+    base, q = energy_lattice(Problem(w, s))
+    assert q == pytest.approx(170.0 * 60)  # P(0) × one minute (a1 times are whole minutes)
+    # the dynamic part: 80 W per unit load, size/100 of a host, for each job's duration
+    assert base == pytest.approx(float((80.0 * w.cores / 100 * w.duration_s).sum()))
+    assert energy_lattice(Problem(w, Scenario(s.fleet, policy=__import__("gapa.policy").policy.PowerPolicy(
+        "off", 60, 1000.0, 0, 0.0)))) is None
+
+
+@pytest.mark.parametrize("name", ["cap100_n50_t50_LonLr_1.txt", "cap100_n50_t60_ShLr_2.txt",
+                                  "cap100_n50_t50_ShSm_3.txt"])
+def test_proves_optimality_on_the_first_25_jobs_of_a1(name):
+    w, s = read_tbpp(A1 / name)
+    problem = Problem(w.subset(np.arange(25)), s)
+    result = get_allocator("exact", {"time_limit": 60}).allocate(problem, np.random.default_rng(0), Limits())
+    ev = evaluate(problem, result.allocation)
+    assert result.status == "optimal", result.info
+    assert result.info["gap"] <= 1e-9
+    assert ev.energy_j == pytest.approx(result.lower_bound_j, rel=1e-9) or ev.energy_j >= result.lower_bound_j
+    assert result.info["elapsed_s"] < 60
+    assert np.all(result.allocation != REJECTED)
+
+
+def test_never_worse_than_bfd_and_reports_gap():
+    w, s = read_tbpp(A1 / "cap100_n50_t50_LonLr_4.txt")
+    problem = Problem(w, s)
+    rng = np.random.default_rng(0)
+    bfd = evaluate(problem, get_allocator("bfd").allocate(problem, rng, Limits()).allocation)
+    result = get_allocator("exact", {"time_limit": 30}).allocate(problem, rng, Limits())
+    ev = evaluate(problem, result.allocation)
+    assert ev.energy_j <= bfd.energy_j
+    assert 0 <= result.info["gap"] < 0.05
+    assert result.lower_bound_j <= ev.energy_j
+
+
+def test_brute_force_helper_enumerates_bell_numbers():
+    assert [sum(1 for _ in _partitions(list(range(k)))) for k in range(1, 7)] == [1, 2, 5, 15, 52, 203]
+    assert len(set(map(lambda p: tuple(sorted(map(tuple, p))), _partitions([0, 1, 2, 3])))) == 15
+    assert list(itertools.islice(_partitions([]), 2)) == [[]]
