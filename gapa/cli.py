@@ -29,7 +29,7 @@ from gapa.lower_bound import lower_bound
 from gapa.outputs import summaries, write_comparison, write_results, write_simulation_report
 from gapa.power import known_models, specpower_servers
 from gapa.problem import Problem
-from gapa.progress import ProgressReporter, RunsProgress
+from gapa.progress import ProgressReporter, RunsProgress, SuiteProgress
 from gapa.readers import READERS, ReadSummary, read_trace
 from gapa.run import RunResult, run_allocator
 from gapa.scenario import load_scenario
@@ -355,6 +355,64 @@ def convert(input_path: Path, output: Path, fmt: str, ram_mb: int | None) -> Non
         console.print(f"the fleet is not written; to simulate on it: gapa simulate "
                       f"{escape(shlex.quote(str(input_path)))} --format {fmt}", highlight=False, soft_wrap=True)
     console.print(f"wrote {trace.workload.n:,} VM(s) to {escape(str(output))}", highlight=False, soft_wrap=True)
+
+
+@main.command()
+@click.argument("suite_path", metavar="SUITE", type=click.Path(path_type=Path))
+@click.option("--quick", is_flag=True, help="Only the first few instances of each set (the suite's 'quick').")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
+              help="Write results.csv, summary.csv, ratios.png and report.md here.")
+@click.option("--report", "report_path", type=click.Path(path_type=Path), default=None,
+              help="Write the markdown page here instead of DIR/report.md (needs --out).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Instances run at once, in worker processes.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+@click.pass_context
+def bench(ctx: click.Context, suite_path: Path, quick: bool, out_dir: Path | None,
+          report_path: Path | None, jobs: int, quiet: bool) -> None:
+    """Run the allocators of a benchmark SUITE (TOML) over its instances; print one summary table.
+
+    Per instance: the lower bound, each allocator's energy as a ratio to it, the exact
+    solver's proven gap, the time per allocator. See benchmarks/suites/.
+    """
+    import time
+
+    from gapa.bench import load_suite, run_suite, summarise
+    from gapa.bench_report import write_results
+
+    err = Console(stderr=True, highlight=False)
+    t0 = time.perf_counter()
+    try:
+        if report_path is not None and out_dir is None:
+            raise InputError("--report needs --out", report_path)
+        suite = load_suite(suite_path)
+        with SuiteProgress(err, enabled=not quiet and err.is_terminal) as progress:
+            records = run_suite(suite, quick=quick, observer=progress.update, jobs=jobs)
+        summary = summarise(records)
+        written = None
+        if out_dir is not None:
+            try:
+                written = write_results(out_dir, suite, records, summary, _command_line(ctx),
+                                        time.perf_counter() - t0, report_path)
+            except OSError as exc:
+                raise InputError(f"cannot write results: {exc.strerror}", out_dir) from None
+    except InputError as exc:
+        _fail(str(exc))
+        return
+    table = Table(box=box.SIMPLE_HEAD, title=f"{suite_path.name}{' (quick)' if quick else ''}")
+    for col in ("set", "algorithm", "instances", "mean ratio", "vs best", "best", "optimal", "gap", "mean s", "max s"):
+        table.add_column(col, justify="left" if col in ("set", "algorithm") else "right")
+    for s in summary:
+        table.add_row(escape(s["set"]), escape(s["algorithm"]), str(s["instances"]), f"{s['mean_ratio']:.4f}",
+                      f"{100 * s['mean_vs_best']:.2f} %", str(s["best"]),
+                      "" if s["optimal"] is None else str(s["optimal"]),
+                      "" if s["mean_gap"] is None else f"{100 * s['mean_gap']:.2f} %",
+                      f"{s['mean_s']:.2f}", f"{s['max_s']:.2f}")
+    console = Console(width=max(Console().width, 130))
+    console.print(table)
+    console.print(f"wall time {time.perf_counter() - t0:.0f} s", highlight=False)
+    if written is not None:
+        console.print(f"results written to {escape(str(out_dir))}/, report {escape(str(written))}", highlight=False)
 
 
 @main.command()

@@ -309,3 +309,32 @@ def write_figures(out_dir: str | Path, problem: Problem, results: Sequence[RunRe
                                 "Best and mean energy of the population per generation, one line "
                                 "per seed; dotted: BFD's energy."))
     return files
+
+
+def benchmark_figure(records: Sequence[Mapping[str, Any]], path: str | Path) -> Path:
+    """Benchmark suite: per set, each allocator's energy as a ratio to the instance's lower
+    bound, one box per allocator (a dot per instance)."""
+    sets = list(dict.fromkeys(r["set"] for r in records))
+    names = list(dict.fromkeys(r["algorithm"] for r in records))
+    colours = algorithm_colours(names)
+    fig = Figure(figsize=(max(6.0, 2.2 * len(sets) + 2), 4.2))
+    ax = fig.add_subplot()
+    width = 0.8 / max(1, len(names))
+    for si, s in enumerate(sets):
+        for ai, name in enumerate(names):
+            ratios = [r["ratio"] for r in records if r["set"] == s and r["algorithm"] == name]
+            if not ratios:
+                continue
+            x = si + (ai - (len(names) - 1) / 2) * width
+            ax.boxplot([ratios], positions=[x], widths=width * 0.85, patch_artist=True,
+                       showfliers=False, medianprops={"color": "black"},
+                       boxprops={"facecolor": colours[name], "alpha": 0.6})
+            ax.plot(np.full(len(ratios), x), ratios, ".", color=colours[name], markersize=3)
+    ax.set_xticks(range(len(sets)), sets)
+    ax.axhline(1.0, color=BOUND_COLOUR, linewidth=1, linestyle="--")
+    ax.set_ylabel("energy / lower bound")
+    ax.set_title("energy against the lower bound, per instance set")
+    ax.legend(handles=[Patch(facecolor=colours[n], alpha=0.6, label=n) for n in names],
+              fontsize="small", ncol=min(4, len(names)), loc="upper left")
+    fig.tight_layout()
+    return _save(fig, path)

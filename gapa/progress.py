@@ -81,3 +81,18 @@ class RunsProgress(_Bar):
         """Count the run as done."""
         if self._progress is not None:
             self._progress.advance(self._task)
+
+
+class SuiteProgress(_Bar):
+    """Context manager drawing a bar across the runs of a benchmark suite (its
+    :meth:`update` is a :data:`gapa.bench.Observer`).  Disabled, it does nothing."""
+
+    def __init__(self, console: Console, enabled: bool = True):
+        super().__init__(console, "benchmark", enabled)
+
+    def update(self, done: int, total: int, record: dict[str, Any]) -> None:
+        """Show runs done of all and the last finished run."""
+        if self._progress is not None:
+            self._progress.update(self._task, total=total, completed=done,
+                                  status=escape(f"{record['set']} {record['instance']} "
+                                                f"{record['algorithm']} {record['solve_s']:.1f} s"))
