@@ -30,18 +30,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--all", action="store_true", help="all 40 instances of 50 jobs")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="a GAPA setting other than its default, e.g. --set stagnation=40")
     args = parser.parse_args()
     files = sorted(DATA.glob("cap100_n50_*.txt"))
     if not args.all:
         files = files[::5]
-    print(f"gapa {gapa.__version__}, seed {args.seed}, {len(files)} instances")
+    settings = {k: (float(v) if "." in v else int(v)) for k, v in (a.split("=", 1) for a in args.set)}
+    print(f"gapa {gapa.__version__}, seed {args.seed}, {len(files)} instances, settings {settings or 'default'}")
     savings_e, savings_on, times = [], [], []
     for path in files:
         problem = Problem(*read_tbpp(path))
         rng = np.random.default_rng(args.seed)
         bfd = evaluate(problem, get_allocator("bfd").allocate(problem, rng, Limits()).allocation)
         t0 = time.perf_counter()
-        result = get_allocator("gapa").allocate(problem, np.random.default_rng(args.seed), Limits())
+        result = get_allocator("gapa", settings).allocate(problem, np.random.default_rng(args.seed), Limits())
         times.append(time.perf_counter() - t0)
         ga = evaluate(problem, result.allocation)
         lb = lower_bound(problem)

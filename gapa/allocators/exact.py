@@ -196,8 +196,8 @@ class ColumnGeneration:
                         self.pool._add(host, vms, e)
         return complete
 
-    def solve_ip(self, incumbent: Packing, upper_j: float,
-                 time_limit_s: float) -> tuple[np.ndarray | None, bool, float]:
+    def solve_ip(self, incumbent: Packing, upper_j: float, time_limit_s: float,
+                 max_nodes: int | None = None) -> tuple[np.ndarray | None, bool, float]:
         """The best allocation of pooled columns, whether HiGHS proved it optimal among
         them, and its objective (J)."""
         self.pool.add(incumbent)
@@ -214,6 +214,8 @@ class ColumnGeneration:
         h = self.pool._solver(cols, self.rows, integer=True)
         h.setOptionValue("time_limit", max(0.1, float(time_limit_s)))
         h.setOptionValue("mip_rel_gap", 0.0)
+        if max_nodes is not None:
+            h.setOptionValue("mip_max_nodes", int(max_nodes))
         solution = highspy.HighsSolution()
         solution.col_value = [float(start.get(j, 0)) for j in cols]
         h.setSolution(solution)

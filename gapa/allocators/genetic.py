@@ -30,8 +30,9 @@ Built on DEAP's ``base.Toolbox`` (operators registered by name) and
   replaces one child.  In effect, one optimal crossover of all the parents seen so far.
 * **Selection**: tournaments on (rejected, energy) with the run's generator;
   the best ``elite`` individuals pass unchanged.
-* **Initial population**: BFD, energy-greedy insertion in start order and by size,
-  and randomised greedy insertions — so GAPA never ends worse than BFD.
+* **Initial population**: BFD, first-fit decreasing and the busy-time heuristics
+  ``mindft-ld`` and ``mindft-st`` (:mod:`gapa.allocators.heuristics`), energy-greedy insertion in start order and by
+  size, and randomised greedy insertions — so GAPA never ends worse than any of them.
 * **Stopping**: whichever comes first of ``generations``, ``time_limit`` seconds, or
   ``stagnation`` generations without improvement.  All randomness comes from the
   ``numpy.random.Generator`` handed in; with no time limit the run is reproducible.
@@ -47,6 +48,7 @@ from deap import base, tools
 
 from gapa.allocators.base import Allocator, AllocatorResult, Limits
 from gapa.allocators.bfd import BestFitDecreasing, start_order
+from gapa.allocators.heuristics import FirstFitDecreasing, MinBusyTimeLongest, MinBusyTimeStart
 from gapa.allocators.packing import Packing, PriceCache
 from gapa.allocators.pool import ColumnPool
 from gapa.allocators.repack import improve
@@ -158,10 +160,10 @@ class GAPA(Allocator):
     stochastic = True
     summary = "genetic algorithm: grouping crossover, exact energy-priced repair, seeded with BFD"
 
-    def __init__(self, population: int = 30, generations: int = 150, time_limit: float | None = None,
-                 crossover_rate: float = 0.8, mutation_rate: float = 0.4, stagnation: int = 60,
-                 tournament: int = 3, elite: int = 2, local_search_rate: float = 0.2,
-                 pool_every: int = 10):
+    def __init__(self, population: int = 30, generations: int = 100, time_limit: float | None = None,
+                 crossover_rate: float = 0.8, mutation_rate: float = 0.4, stagnation: int = 40,
+                 tournament: int = 3, elite: int = 2, local_search_rate: float = 0.1,
+                 pool_every: int = 10, polish: int = 0):
         if population < 2:
             raise ValueError("population must be at least 2")
         if generations < 0 or stagnation < 1 or tournament < 1 or elite < 0:
@@ -182,6 +184,9 @@ class GAPA(Allocator):
         self.elite = min(int(elite), self.population)
         self.local_search_rate = float(local_search_rate)
         self.pool_every = int(pool_every)
+        if polish < 0:
+            raise ValueError("polish must be ≥ 0")
+        self.polish = int(polish)
 
     def settings(self) -> dict[str, Any]:
         """The parameters of this run (recorded with the result)."""
@@ -189,7 +194,8 @@ class GAPA(Allocator):
                 "time_limit": self.time_limit, "crossover_rate": self.crossover_rate,
                 "mutation_rate": self.mutation_rate, "stagnation": self.stagnation,
                 "tournament": self.tournament, "elite": self.elite,
-                "local_search_rate": self.local_search_rate, "pool_every": self.pool_every}
+                "local_search_rate": self.local_search_rate, "pool_every": self.pool_every,
+                "polish": self.polish}
 
     def _toolbox(self, problem: Problem, rng: np.random.Generator) -> base.Toolbox:
         tb = base.Toolbox()
@@ -219,6 +225,8 @@ class GAPA(Allocator):
         bfd = Packing(problem, BestFitDecreasing().allocate(problem, rng, limits).allocation, cache)
         seeds = [bfd, greedy(problem, start_order(problem).tolist(), cache),
                  greedy(problem, _insertion_order(problem, list(range(n)), rng), cache)]
+        for heuristic in (FirstFitDecreasing(), MinBusyTimeLongest(), MinBusyTimeStart()):
+            seeds.append(Packing(problem, heuristic.allocate(problem, rng, limits).allocation, cache))
         pop = seeds[: self.population]
         while len(pop) < self.population:
             if self._out_of_time(t0):
@@ -228,6 +236,30 @@ class GAPA(Allocator):
             else:
                 pop.append(mutate(problem, seeds[int(rng.integers(len(seeds)))].copy(), rng))
         return pop
+
+    def _polish(self, problem: Problem, pool: ColumnPool, cache: PriceCache, packs: list[Packing],
+                best_key: tuple[int, float], best_alloc: np.ndarray, t0: float):
+        """A last recombination of every host group the run has seen: with ``polish`` > 0,
+        that many rounds of column generation with exact pricing MILPs first
+        (:class:`gapa.allocators.exact.ColumnGeneration`), then the covering MILP."""
+        from gapa.allocators.exact import ColumnGeneration
+
+        incumbent = Packing(problem, best_alloc, cache)
+        if self.polish:
+            placed = np.flatnonzero(best_alloc != REJECTED)
+            cg = ColumnGeneration(problem, pool, placed)
+            deadline = (t0 + self.time_limit) if self.time_limit is not None else np.inf
+            cg.run(deadline, pricing_s=pool.SAFETY_TIME_S, max_iterations=self.polish)
+            left = pool.SAFETY_TIME_S * 2 if self.time_limit is None else max(
+                0.1, min(pool.SAFETY_TIME_S * 2, t0 + self.time_limit - time.perf_counter()))
+            alloc, _, _ = cg.solve_ip(incumbent, best_key[1], left, max_nodes=200)
+        else:
+            alloc = pool.best(incumbent, packs, max_nodes=200, thorough=True)
+        if alloc is None:
+            return best_key, best_alloc, 0
+        f_rej, f_energy, _ = self._evaluate(problem, alloc[None, :])
+        key = (int(f_rej[0]), float(f_energy[0]))
+        return (key, alloc, 1) if key < best_key else (best_key, best_alloc, 1)
 
     def _out_of_time(self, t0: float) -> bool:
         return self.time_limit is not None and time.perf_counter() - t0 >= self.time_limit
@@ -315,13 +347,8 @@ class GAPA(Allocator):
                     status = "stagnation"
                     break
         if pool is not None and not self._out_of_time(t0):
-            # a last, thorough recombination of everything the run has seen
-            alloc = pool.best(Packing(problem, best_alloc, cache), packs, max_nodes=200, thorough=True)
-            if alloc is not None:
-                f_rej, f_energy, _ = toolbox.evaluate_population(alloc[None, :])
-                evaluations += 1
-                if (int(f_rej[0]), float(f_energy[0])) < best_key:
-                    best_key, best_alloc = (int(f_rej[0]), float(f_energy[0])), alloc
+            best_key, best_alloc, extra = self._polish(problem, pool, cache, packs, best_key, best_alloc, t0)
+            evaluations += extra
         info = {**self.settings(), "generations_run": gen, "evaluations": evaluations,
                 "pool_columns": len(pool) if pool is not None else 0,
                 "pool_timed_out": pool.timed_out if pool is not None else 0}
