@@ -154,8 +154,8 @@ def run_instance(s: InstanceSet, path: Path, seed: int = 0,
 def run_suite(suite: Suite, quick: bool = False, seed: int = 0, observer: Observer | None = None,
               jobs: int = 1) -> list[dict[str, Any]]:
     """Run the suite; one record per (instance, allocator), in the suite's order.  With
-    ``jobs`` > 1, that many instances run at once in worker processes (each allocator's
-    time is then measured beside the others' work)."""
+    ``jobs`` > 1, that many instances run at once in worker processes, each limited to
+    one BLAS thread (each allocator's time is then measured beside the others' work)."""
     pairs = suite.instances(quick)
     total = sum(len(s.algorithms) for s, _ in pairs)
     done = 0
@@ -168,9 +168,14 @@ def run_suite(suite: Suite, quick: bool = False, seed: int = 0, observer: Observ
 
     if jobs <= 1:
         return [r for s, path in pairs for r in run_instance(s, path, seed, seen)]
+    import multiprocessing
+    import os
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    # fresh worker processes, each with one BLAS thread, so that ``jobs`` workers share the
+    # cores without oversubscribing them (the workers read the variable when numpy loads)
+    os.environ["OPENBLAS_NUM_THREADS"] = os.environ["OMP_NUM_THREADS"] = "1"
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
         futures = [pool.submit(run_instance, s, path, seed) for s, path in pairs]
         results: list[list[dict[str, Any]] | None] = [None] * len(futures)
         index = {f: i for i, f in enumerate(futures)}

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 #: small settings so the contract runs quickly; the defaults are exercised by benchmarks
 FAST = {"gapa": {"population": 8, "generations": 4, "stagnation": 4},
-        "exact": {"time_limit": 30, "max_iterations": 2}}
+        "exact": {"time_limit": 30, "max_iterations": 2, "warm_start": False}}
 
 
 def allocator(name: str):

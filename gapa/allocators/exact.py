@@ -8,9 +8,10 @@ moves on the a1 instances: any fractional assignment spreads a VM thinly over ma
 hosts and switches none of them fully on), and the model has no host symmetry: hosts
 of one group are interchangeable, so a column counts how many hosts run that schedule.
 
-1. **Start**: the columns of BFD's allocation and of energy-greedy insertions (and of
-   any allocation handed in, e.g. GAPA's) go into a :class:`~gapa.allocators.pool.ColumnPool`;
-   the best of them is the incumbent (upper bound).
+1. **Start**: the columns of BFD's allocation, of energy-greedy insertions, of a GAPA
+   run given a quarter of the time budget (``warm_start``, on by default) and of any
+   allocation handed in go into a :class:`~gapa.allocators.pool.ColumnPool`; the best
+   of them is the incumbent (upper bound).
 2. **Column generation**: solve the covering LP (HiGHS); from its duals, look for
    schedules of negative reduced cost, first with the pool's cheap greedy pricing and,
    when that finds none, with the exact pricing MILP of every group
@@ -158,11 +159,13 @@ class ColumnGeneration:
                 least[g] = min(0.0, res.bound_j)
                 if res.reduced_j < -1e-7 * max(1.0, abs(self.lp_value_j)) and len(res.vms):
                     host = int(p.hosts_of_group[g][0])
-                    energy, _, ok = host_set_costs(p, np.array([host]), [res.vms])
-                    if ok[0]:
-                        n0 = len(self.pool)
-                        self.pool._add(host, res.vms, float(energy[0]))
-                        found |= len(self.pool) > n0
+                    sets = [res.vms, *res.others]
+                    energy, _, ok = host_set_costs(p, np.full(len(sets), host), sets)
+                    n0 = len(self.pool)
+                    for vms, e, good in zip(sets, energy.tolist(), ok.tolist()):
+                        if good:
+                            self.pool._add(host, vms, e)
+                    found |= len(self.pool) > n0
             # Lagrangian bound: every used host can lower the cost by at most its group's least reduced cost
             hosts_usable = [min(len(p.hosts_of_group[g]), len(self.placed)) for g in groups]
             lag = self.lp_value_j + sum(n * least[g] for g, n in zip(groups, hosts_usable))
@@ -244,7 +247,7 @@ class ExactSolver(Allocator):
     summary = "exact solver (column generation + covering MILP, HiGHS): best found and a proven bound"
 
     def __init__(self, time_limit: float = 60.0, pricing_time_limit: float = 10.0,
-                 max_iterations: int | None = None):
+                 max_iterations: int | None = None, warm_start: bool = True):
         if time_limit <= 0 or pricing_time_limit <= 0:
             raise ValueError("time_limit and pricing_time_limit must be positive")
         if max_iterations is not None and max_iterations < 1:
@@ -252,12 +255,13 @@ class ExactSolver(Allocator):
         self.time_limit = float(time_limit)
         self.pricing_time_limit = float(pricing_time_limit)
         self.max_iterations = max_iterations
+        self.warm_start = bool(warm_start)
         #: allocations to start from besides the heuristics' (e.g. GAPA's)
         self.start_allocations: list[np.ndarray] = []
 
     def settings(self) -> dict[str, Any]:
         return {"time_limit": self.time_limit, "pricing_time_limit": self.pricing_time_limit,
-                "max_iterations": self.max_iterations}
+                "max_iterations": self.max_iterations, "warm_start": self.warm_start}
 
     @staticmethod
     def _better(problem: Problem, alloc: np.ndarray | None, current: np.ndarray,
@@ -290,6 +294,12 @@ class ExactSolver(Allocator):
             p.insert(order.tolist())
             starts.append(p.allocation)
         starts += [np.asarray(a, dtype=np.int64) for a in self.start_allocations]
+        if self.warm_start:
+            # GAPA (its defaults, within a quarter of the budget) gives a strong incumbent
+            from gapa.allocators.genetic import GAPA
+
+            ga = GAPA(time_limit=0.25 * budget).allocate(problem, rng, Limits(quiet=True))
+            starts.append(ga.allocation)
         ev = evaluate_batch(problem, np.stack(starts))
         ok = ev.violations == 0
         best = int(np.lexsort((np.where(ok, ev.energy_j, np.inf), np.where(ok, ev.rejected, n + 1)))[0])

@@ -29,7 +29,7 @@ its dual bound still bounds the reduced cost (see
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import highspy
 import numpy as np
@@ -52,12 +52,15 @@ class PricedSet:
         bound_j: a proven lower bound on the least under-estimated reduced cost of any
             set on this group (equal to ``reduced_j`` when the MILP was solved to optimality).
         optimal: whether the MILP was solved to optimality.
+        others: other sets of negative reduced cost the MILP met on the way (improving
+            solutions), worth pooling too.
     """
 
     vms: np.ndarray
     reduced_j: float
     bound_j: float
     optimal: bool
+    others: list[np.ndarray] = field(default_factory=list)
 
 
 def cost_underestimate(problem: Problem, group: int, vms: np.ndarray) -> np.ndarray:
@@ -133,6 +136,7 @@ def _model(problem: Problem, group: int, kind_vms: list[np.ndarray], value_j: np
     h = new_highs()
     h.setOptionValue("mip_rel_gap", 0.0)
     h.setOptionValue("mip_abs_gap", 1e-9)
+    h.setOptionValue("mip_improving_solution_save", True)
     h.passModel(lp)
     return h, ks, upper
 
@@ -152,7 +156,16 @@ def _solve(h, ks: np.ndarray, kind_vms: list[np.ndarray], group_dual_j: float,
     vms = np.sort(np.concatenate(picked)).astype(np.intp) if picked else np.zeros(0, np.intp)
     reduced = float(info.objective_function_value) * J_PER_KWH - group_dual_j
     bound = reduced if optimal else float(info.mip_dual_bound) * J_PER_KWH - group_dual_j
-    return PricedSet(vms, reduced, min(bound, reduced), optimal)
+    # the improving solutions HiGHS met on the way are columns too (negative ones help the LP)
+    others = []
+    for sol in h.getSavedMipSolutions():
+        if sol.objective * J_PER_KWH - group_dual_j >= -1e-9:
+            continue
+        xs = np.rint(np.asarray(sol.col_value)[:K]).astype(np.int64)
+        parts = [kind_vms[int(k)][: int(c)] for k, c in zip(ks.tolist(), xs.tolist()) if c > 0]
+        if parts:
+            others.append(np.sort(np.concatenate(parts)).astype(np.intp))
+    return PricedSet(vms, reduced, min(bound, reduced), optimal, others)
 
 
 def price_group(problem: Problem, group: int, kind_vms: list[np.ndarray], value_j: np.ndarray,
