@@ -154,7 +154,7 @@ class ColumnPool:
         cols = sorted({cols[k] for k in keep.tolist()} | set(start))
         h = self._solver(cols, rows, integer=True)
         h.setOptionValue("mip_max_nodes", int(max_nodes))
-        h.setOptionValue("time_limit", self.SAFETY_TIME_S * (2 if thorough else 1))
+        h.setOptionValue("time_limit", self.SAFETY_TIME_S)
         if not thorough:
             # quick solves: HiGHS's sub-MIP heuristics and strong branching cost more time
             # than they save on these small covering models
