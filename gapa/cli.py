@@ -70,6 +70,13 @@ def _parse_algorithms(values: tuple[str, ...]) -> list[str]:
     return names
 
 
+def _stdout() -> Console:
+    """The console for results: the terminal's width, or wide enough for any table when
+    stdout is a file or a pipe (rich would otherwise cut cells at 80 columns)."""
+    console = Console()
+    return console if console.is_terminal else Console(width=200)
+
+
 def _print_table(console: Console, table: TextTable) -> None:
     compact = {"pad_edge": False, "collapse_padding": True} if table.compact else {}
     rich_table = Table(box=box.SIMPLE_HEAD, title=escape(table.title), **compact)  # type: ignore[arg-type]
@@ -264,7 +271,7 @@ def simulate(ctx: click.Context, workload: Path, scenario_path: Path | None, fmt
     except InputError as exc:
         _fail(str(exc))
         return
-    console = Console()
+    console = _stdout()
     if as_json:
         click.echo(json.dumps(summaries(problem, results, lower), indent=2))
     else:
@@ -315,7 +322,7 @@ def compare(ctx: click.Context, workload: Path, scenario_path: Path | None, fmt:
     except InputError as exc:
         _fail(str(exc))
         return
-    console = Console()
+    console = _stdout()
     _print_table(console, comparison_table(problem, comparison.aggregates(), comparison.lower,
                                            comparison.seeds))
     if out_dir is not None:
@@ -349,7 +356,7 @@ def convert(input_path: Path, output: Path, fmt: str, ram_mb: int | None) -> Non
     except InputError as exc:
         _fail(str(exc))
         return
-    console = Console()
+    console = _stdout()
     _print_summary(console, trace.summary)
     if trace.scenario is not None:
         console.print(f"the fleet is not written; to simulate on it: gapa simulate "
@@ -408,7 +415,7 @@ def bench(ctx: click.Context, suite_path: Path, quick: bool, out_dir: Path | Non
                       "" if s["optimal"] is None else str(s["optimal"]),
                       "" if s["mean_gap"] is None else f"{100 * s['mean_gap']:.2f} %",
                       f"{s['mean_s']:.2f}", f"{s['max_s']:.2f}")
-    console = Console(width=max(Console().width, 130))
+    console = _stdout()
     console.print(table)
     console.print(f"wall time {time.perf_counter() - t0:.0f} s", highlight=False)
     if written is not None:

@@ -18,7 +18,7 @@ Shape (see ``scenarios/lab.toml``)::
     ram_mb = 16384
     power = { model = "linear", idle_w = 66, max_w = 247 }
 
-    [gapa]                     # optional allocator settings, read by the allocators
+    [gapa]                     # optional allocator settings, read by the allocators (also [exact])
     population = 100
 
 Validation happens here, at the edge (pydantic); inside, gapa works on the plain
@@ -73,6 +73,7 @@ class _ScenarioSpec(BaseModel):
     power_policy: _PolicySpec = _PolicySpec()
     hosts: list[_HostSpec] = Field(min_length=1)
     gapa: dict[str, Any] = {}
+    exact: dict[str, Any] = {}
 
 
 @dataclass(frozen=True, eq=False)
@@ -191,4 +192,7 @@ def scenario_from_dict(raw: dict[str, Any], source: str | Path = "<memory>", tex
                          _line_of(text, ("hosts", names.index(dupes[0]), "name")))
     p = spec.power_policy
     policy = PowerPolicy(p.idle, p.boot_s, p.boot_j, p.shutdown_s, p.shutdown_j)
-    return Scenario(Fleet(groups), policy, {"gapa": dict(spec.gapa)}, str(source), spec.description)
+    settings = {"gapa": dict(spec.gapa)}
+    if spec.exact:
+        settings["exact"] = dict(spec.exact)
+    return Scenario(Fleet(groups), policy, settings, str(source), spec.description)

@@ -116,3 +116,18 @@ def test_brute_force_helper_enumerates_bell_numbers():
     assert [sum(1 for _ in _partitions(list(range(k)))) for k in range(1, 7)] == [1, 2, 5, 15, 52, 203]
     assert len(set(map(lambda p: tuple(sorted(map(tuple, p))), _partitions([0, 1, 2, 3])))) == 15
     assert list(itertools.islice(_partitions([]), 2)) == [[]]
+
+
+def test_exact_table_in_a_scenario_sets_the_solver():
+    from gapa.run import run_allocator
+    from gapa.scenario import scenario_from_dict
+    from gapa.workload import Workload
+
+    raw = {"hosts": [{"name": "a", "count": 3, "cores": 4, "ram_mb": 8192, "mips_per_core": 1000,
+                      "power": {"model": "linear", "idle_w": 100, "max_w": 200}}],
+           "exact": {"time_limit": 7.5, "warm_start": False}}
+    scenario = scenario_from_dict(raw)
+    assert scenario.settings["exact"] == {"time_limit": 7.5, "warm_start": False}
+    w = Workload.from_arrays(np.array([0, 0, 60]), np.array([60, 120, 180]), [2, 3, 1], [1024] * 3)
+    result = run_allocator(Problem(w, scenario), "exact")
+    assert result.allocator.info["time_limit"] == 7.5 and result.allocator.status == "optimal"
