@@ -25,9 +25,12 @@ it was best and its mean time.
 from __future__ import annotations
 
 import glob
+import multiprocessing
+import os
 import time
 import tomllib
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,8 +44,6 @@ from gapa.lower_bound import lower_bound
 from gapa.problem import Problem
 from gapa.readers import READERS, read_trace
 from gapa.run import run_allocator
-
-JOULES_PER_KWH = 3.6e6
 
 
 @dataclass(frozen=True)
@@ -168,10 +169,6 @@ def run_suite(suite: Suite, quick: bool = False, seed: int = 0, observer: Observ
 
     if jobs <= 1:
         return [r for s, path in pairs for r in run_instance(s, path, seed, seen)]
-    import multiprocessing
-    import os
-    from concurrent.futures import ProcessPoolExecutor
-
     # fresh worker processes, each with one BLAS thread, so that ``jobs`` workers share the
     # cores without oversubscribing them (the workers read the variable when numpy loads)
     os.environ["OPENBLAS_NUM_THREADS"] = os.environ["OMP_NUM_THREADS"] = "1"
@@ -179,8 +176,6 @@ def run_suite(suite: Suite, quick: bool = False, seed: int = 0, observer: Observ
         futures = [pool.submit(run_instance, s, path, seed) for s, path in pairs]
         results: list[list[dict[str, Any]] | None] = [None] * len(futures)
         index = {f: i for i, f in enumerate(futures)}
-        from concurrent.futures import as_completed
-
         for f in as_completed(futures):
             rows = f.result()
             results[index[f]] = rows

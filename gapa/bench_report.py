@@ -9,7 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import gapa
-from gapa.bench import JOULES_PER_KWH, Suite
+from gapa.bench import Suite
+from gapa.run import JOULES_PER_KWH
+from gapa.tables import benchmark_table, percent, to_markdown
 
 RESULT_FIELDS = ["set", "instance", "vms", "algorithm", "energy_j", "lower_bound_j", "ratio", "vs_best",
                  "host_on_s", "on_bound_s", "hosts_used", "rejected", "solve_s", "setup_s", "status",
@@ -24,30 +26,19 @@ def _csv(path: Path, rows: Sequence[Mapping[str, Any]], fields: list[str]) -> No
             writer.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in fields})
 
 
-def _pct(x: float | None) -> str:
-    return "–" if x is None else f"{100 * x:.2f} %"
-
-
 def markdown(suite: Suite, records: Sequence[Mapping[str, Any]], summary: Sequence[Mapping[str, Any]],
              command: str, figure: Path | None, report_path: Path, wall_s: float) -> str:
     lines = [f"# Benchmark suite: {suite.path.name}", "",
-             f"Produced by `{command}` (gapa {gapa.__version__}, seed 0, "
-             f"{wall_s / 60:.1f} min wall time on this machine). Every allocation was simulated in "
-             "SimPy and cross-checked against the fast evaluator, so every result below is feasible.", ""]
+             (f"Produced by `{command}` (gapa {gapa.__version__}, seed 0, "
+              f"{wall_s / 60:.1f} min wall time on this machine). Every allocation was simulated in "
+              "SimPy and cross-checked against the fast evaluator, so every result below is feasible."), ""]
     if suite.description:
         lines += [" ".join(suite.description.split()), ""]
-    lines += ["**ratio**: energy / the instance's best lower bound (gapa's load bound, or the exact "
-              "solver's proven bound when higher). **vs best**: excess energy over the best any "
-              "allocator found on that instance. **best**: instances where the allocator found that best. "
-              "**gap**: the exact solver's proven gap (energy − bound) / energy.", "",
-              "## Summary", "",
-              "| set | algorithm | instances | mean ratio | mean vs best | best | optimal | mean gap | mean s | max s |",
-              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    for s in summary:
-        opt = "" if s["optimal"] is None else str(s["optimal"])
-        lines.append(f"| {s['set']} | {s['algorithm']} | {s['instances']} | {s['mean_ratio']:.4f} | "
-                     f"{_pct(s['mean_vs_best'])} | {s['best']} | {opt} | {_pct(s['mean_gap'])} | "
-                     f"{s['mean_s']:.2f} | {s['max_s']:.2f} |")
+    lines += [("**ratio**: energy / the instance's best lower bound (gapa's load bound, or the exact "
+               "solver's proven bound when higher). **vs best**: excess energy over the best any "
+               "allocator found on that instance. **best**: instances where the allocator found that best. "
+               "**gap**: the exact solver's proven gap (energy − bound) / energy."), "",
+              "## Summary", "", to_markdown(benchmark_table("", list(summary))).rstrip()]
     if figure is not None:
         rel = os.path.relpath(figure, report_path.parent)
         lines += ["", f"![energy / lower bound per set]({rel})"]
@@ -55,9 +46,9 @@ def markdown(suite: Suite, records: Sequence[Mapping[str, Any]], summary: Sequen
               "| set | instance | VMs | algorithm | kWh | ratio | vs best | on-time h | s | status | gap |",
               "|---|---|---:|---|---:|---:|---:|---:|---:|---|---:|"]
     for r in records:
-        gap = "" if r.get("gap") is None else _pct(r["gap"])
+        gap = "" if r.get("gap") is None else percent(r["gap"])
         lines.append(f"| {r['set']} | {r['instance']} | {r['vms']} | {r['algorithm']} | "
-                     f"{r['energy_j'] / JOULES_PER_KWH:.4f} | {r['ratio']:.4f} | {_pct(r['vs_best'])} | "
+                     f"{r['energy_j'] / JOULES_PER_KWH:.4f} | {r['ratio']:.4f} | {percent(r['vs_best'])} | "
                      f"{r['host_on_s'] / 3600:.1f} | {r['solve_s']:.2f} | {r['status']} | {gap} |")
     return "\n".join(lines) + "\n"
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import shlex
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,8 @@ from rich.table import Table
 import gapa
 from gapa.allocation_file import read_allocation
 from gapa.allocators import ALLOCATORS, MAIN_ALLOCATORS, GivenAllocation, Limits, get_allocator
+from gapa.bench import load_suite, run_suite, summarise
+from gapa.bench_report import write_results as write_benchmark
 from gapa.compare import compare as run_comparison
 from gapa.errors import InfeasibleAllocation, InputError
 from gapa.lower_bound import lower_bound
@@ -33,7 +36,7 @@ from gapa.progress import ProgressReporter, RunsProgress, SuiteProgress
 from gapa.readers import READERS, ReadSummary, read_trace
 from gapa.run import RunResult, run_allocator
 from gapa.scenario import load_scenario
-from gapa.tables import TextTable, comparison_table, simulation_table
+from gapa.tables import TextTable, benchmark_table, comparison_table, simulation_table
 from gapa.workload import write_workload
 
 DEFAULT_SCENARIO = Path("scenarios") / "lab.toml"
@@ -382,11 +385,6 @@ def bench(ctx: click.Context, suite_path: Path, quick: bool, out_dir: Path | Non
     Per instance: the lower bound, each allocator's energy as a ratio to it, the exact
     solver's proven gap, the time per allocator. See benchmarks/suites/.
     """
-    import time
-
-    from gapa.bench import load_suite, run_suite, summarise
-    from gapa.bench_report import write_results
-
     err = Console(stderr=True, highlight=False)
     t0 = time.perf_counter()
     try:
@@ -399,24 +397,15 @@ def bench(ctx: click.Context, suite_path: Path, quick: bool, out_dir: Path | Non
         written = None
         if out_dir is not None:
             try:
-                written = write_results(out_dir, suite, records, summary, _command_line(ctx),
+                written = write_benchmark(out_dir, suite, records, summary, _command_line(ctx),
                                         time.perf_counter() - t0, report_path)
             except OSError as exc:
                 raise InputError(f"cannot write results: {exc.strerror}", out_dir) from None
     except InputError as exc:
         _fail(str(exc))
         return
-    table = Table(box=box.SIMPLE_HEAD, title=f"{suite_path.name}{' (quick)' if quick else ''}")
-    for col in ("set", "algorithm", "instances", "mean ratio", "vs best", "best", "optimal", "gap", "mean s", "max s"):
-        table.add_column(col, justify="left" if col in ("set", "algorithm") else "right")
-    for s in summary:
-        table.add_row(escape(s["set"]), escape(s["algorithm"]), str(s["instances"]), f"{s['mean_ratio']:.4f}",
-                      f"{100 * s['mean_vs_best']:.2f} %", str(s["best"]),
-                      "" if s["optimal"] is None else str(s["optimal"]),
-                      "" if s["mean_gap"] is None else f"{100 * s['mean_gap']:.2f} %",
-                      f"{s['mean_s']:.2f}", f"{s['max_s']:.2f}")
     console = _stdout()
-    console.print(table)
+    _print_table(console, benchmark_table(f"{suite_path.name}{' (quick)' if quick else ''}", summary))
     console.print(f"wall time {time.perf_counter() - t0:.0f} s", highlight=False)
     if written is not None:
         console.print(f"results written to {escape(str(out_dir))}/, report {escape(str(written))}", highlight=False)

@@ -151,3 +151,21 @@ def to_markdown(table: TextTable) -> str:
     if table.notes:
         text += "\n" + "  \n".join(table.notes) + "\n"
     return text
+
+
+def percent(fraction: float | None) -> str:
+    """``12.34 %`` for 0.1234; a dash for None."""
+    return DASH if fraction is None else f"{100 * fraction:.2f} %"
+
+
+def benchmark_table(title: str, summary: list[Mapping[str, Any]]) -> TextTable:
+    """One row per (instance set, algorithm) of a benchmark suite (:func:`gapa.bench.summarise`)."""
+    columns: list[tuple[str, Justify]] = [
+        ("set", "left"), ("algorithm", "left"), ("instances", "right"), ("mean ratio", "right"),
+        ("mean vs best", "right"), ("best", "right"), ("optimal", "right"), ("mean gap", "right"),
+        ("mean s", "right"), ("max s", "right")]
+    rows = [[s["set"], s["algorithm"], str(s["instances"]), f"{s['mean_ratio']:.4f}", percent(s["mean_vs_best"]),
+             str(s["best"]), "" if s["optimal"] is None else str(s["optimal"]),
+             "" if s["mean_gap"] is None else percent(s["mean_gap"]), f"{s['mean_s']:.2f}", f"{s['max_s']:.2f}"]
+            for s in summary]
+    return TextTable(title, columns, rows)

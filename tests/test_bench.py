@@ -94,5 +94,5 @@ def test_worker_processes_give_the_same_records(write):
     suite = load_suite(write("s.toml", suite_text('["bfd", "mindft-ld"]')))
     one = run_suite(suite, jobs=1)
     two = run_suite(suite, jobs=2)
-    key = lambda r: (r["instance"], r["algorithm"], r["energy_j"], r["host_on_s"], r["ratio"])  # noqa: E731
+    key = lambda r: (r["instance"], r["algorithm"], r["energy_j"], r["host_on_s"], r["ratio"])
     assert [key(r) for r in one] == [key(r) for r in two]

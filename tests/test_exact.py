@@ -114,7 +114,7 @@ def test_never_worse_than_bfd_and_reports_gap():
 
 def test_brute_force_helper_enumerates_bell_numbers():
     assert [sum(1 for _ in _partitions(list(range(k)))) for k in range(1, 7)] == [1, 2, 5, 15, 52, 203]
-    assert len(set(map(lambda p: tuple(sorted(map(tuple, p))), _partitions([0, 1, 2, 3])))) == 15
+    assert len({tuple(sorted(map(tuple, p))) for p in _partitions([0, 1, 2, 3])}) == 15
     assert list(itertools.islice(_partitions([]), 2)) == [[]]
 
 

@@ -50,6 +50,7 @@ import numpy as np
 
 from gapa.allocators.base import Allocator, AllocatorResult, Limits
 from gapa.allocators.bfd import BestFitDecreasing, start_order
+from gapa.allocators.genetic import GAPA, greedy
 from gapa.allocators.packing import Packing, PriceCache
 from gapa.allocators.pool import J_PER_KWH, ColumnPool
 from gapa.allocators.pricing import cost_underestimate, enumerate_group, price_group
@@ -227,7 +228,7 @@ class ColumnGeneration:
         values = np.asarray(h.getSolution().col_value)
         if len(values) != len(cols) or not np.isfinite(values).all():
             return None, False, math.inf
-        picked = {cols[k]: int(round(v)) for k, v in enumerate(values.tolist()) if v > 0.5}
+        picked = {cols[k]: round(v) for k, v in enumerate(values.tolist()) if v > 0.5}
         objective = h.getInfo().objective_function_value * J_PER_KWH
         return self.pool._allocation(picked, self.placed), proved, objective
 
@@ -290,14 +291,10 @@ class ExactSolver(Allocator):
         starts = [BestFitDecreasing().allocate(problem, rng, limits).allocation]
         for order in (start_order(problem),
                       np.lexsort((np.arange(n), -(problem.workload.cores * problem.workload.duration_s)))):
-            p = Packing(problem, cache=cache)
-            p.insert(order.tolist())
-            starts.append(p.allocation)
+            starts.append(greedy(problem, order.tolist(), cache).allocation)
         starts += [np.asarray(a, dtype=np.int64) for a in self.start_allocations]
         if self.warm_start:
             # GAPA (its defaults, within a quarter of the budget) gives a strong incumbent
-            from gapa.allocators.genetic import GAPA
-
             ga = GAPA(time_limit=0.25 * budget).allocate(problem, rng, Limits(quiet=True))
             starts.append(ga.allocation)
         ev = evaluate_batch(problem, np.stack(starts))

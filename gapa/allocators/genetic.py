@@ -31,8 +31,9 @@ Built on DEAP's ``base.Toolbox`` (operators registered by name) and
 * **Selection**: tournaments on (rejected, energy) with the run's generator;
   the best ``elite`` individuals pass unchanged.
 * **Initial population**: BFD, first-fit decreasing and the busy-time heuristics
-  ``mindft-ld`` and ``mindft-st`` (:mod:`gapa.allocators.heuristics`), energy-greedy insertion in start order and by
-  size, and randomised greedy insertions — so GAPA never ends worse than any of them.
+  ``mindft-ld`` and ``mindft-st`` (:mod:`gapa.allocators.heuristics`), energy-greedy
+  insertion in start order and by size, and randomised greedy insertions — so GAPA
+  never ends worse than any of them.
 * **Stopping**: whichever comes first of ``generations``, ``time_limit`` seconds, or
   ``stagnation`` generations without improvement.  All randomness comes from the
   ``numpy.random.Generator`` handed in; with no time limit the run is reproducible.

@@ -170,7 +170,7 @@ class ColumnPool:
         values = np.asarray(h.getSolution().col_value)
         if len(values) != len(cols) or not np.isfinite(values).all():
             return None
-        picked = {cols[k]: int(round(v)) for k, v in enumerate(values.tolist()) if v > 0.5}
+        picked = {cols[k]: round(v) for k, v in enumerate(values.tolist()) if v > 0.5}
         return self._allocation(picked, placed)
 
     def _priced_columns(self, placed: np.ndarray, row_of_kind: dict[int, int], duals: np.ndarray) -> list[int]:

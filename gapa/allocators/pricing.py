@@ -34,12 +34,10 @@ from dataclasses import dataclass, field
 import highspy
 import numpy as np
 
+from gapa.allocators.pool import J_PER_KWH  # the MILP sees costs in kWh, like the covering model
 from gapa.highs import new_highs
 from gapa.lower_bound import min_average_slope
 from gapa.problem import Problem
-
-#: joules in a kilowatt-hour (the MILP sees costs in kWh, like the covering model)
-J_PER_KWH = 3.6e6
 
 
 @dataclass(frozen=True)
