@@ -13,6 +13,26 @@ import numpy as np
 from gapa.power import PowerModel
 
 
+@dataclass(frozen=True)
+class GpuSpec:
+    """The GPUs of every host in a group (all alike).
+
+    Attributes:
+        count: GPUs per host.
+        model: the GPU model's key in the GPU profile table, e.g. ``"v100"``.
+        idle_w: watts of one idle GPU in a powered host.
+        max_w: the default power cap, watts (the board's limit; what a job that
+            sets no cap runs at).
+        caps_w: the power caps a scheduler may set, watts (ascending; includes ``max_w``).
+    """
+
+    count: int
+    model: str
+    idle_w: float
+    max_w: float
+    caps_w: tuple[float, ...]
+
+
 @dataclass(frozen=True, eq=False)
 class HostGroup:
     """``count`` identical hosts.
@@ -23,7 +43,9 @@ class HostGroup:
         cores: cores per host.
         mips_per_core: speed of one core, MIPS.
         ram_mb: RAM per host, MB.
-        power: the power model of one host (watts vs utilisation).
+        power: the power model of one host (watts vs CPU utilisation); for a
+            group with GPUs it includes their idle draw (see :class:`~gapa.power.OffsetModel`).
+        gpus: the GPUs of each host, or ``None``.
     """
 
     name: str
@@ -32,6 +54,7 @@ class HostGroup:
     mips_per_core: float
     ram_mb: int
     power: PowerModel
+    gpus: GpuSpec | None = None
 
 
 class Fleet:
@@ -45,7 +68,9 @@ class Fleet:
         mips_per_core: MIPS per core per host.
         ram_mb: RAM per host, MB.
         models: the distinct power models; ``model_of_host`` indexes into it.
-        idle_w: watts of each host when on and idle, P(0).
+        idle_w: watts of each host when on and idle, P(0) (idle GPUs included).
+        gpus: GPUs per host (0 for most).
+        gpu_idle_w: watts of one idle GPU, per host (0 where there are none).
     """
 
     def __init__(self, groups: list[HostGroup]):
@@ -73,6 +98,8 @@ class Fleet:
         self.model_of_host = np.asarray(model_of_group, dtype=np.int64)[self.group_of_host]
         self.idle_w = np.array([g.power.idle_w for g in groups])[self.group_of_host]
         self.max_w = np.array([g.power.max_w for g in groups])[self.group_of_host]
+        self.gpus = np.array([g.gpus.count if g.gpus else 0 for g in groups], dtype=np.int64)[self.group_of_host]
+        self.gpu_idle_w = np.array([g.gpus.idle_w if g.gpus else 0.0 for g in groups])[self.group_of_host]
 
     @property
     def size(self) -> int:

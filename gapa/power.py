@@ -165,6 +165,28 @@ class CallableModel(PowerModel):
         return f"{self.kind} {self.label} ({self.idle_w:.1f}–{self.max_w:.1f} W)"
 
 
+class OffsetModel(PowerModel):
+    """A host curve plus a constant draw, e.g. the idle watts of the host's GPUs.
+
+    ``watts(u) = base.watts(u) + offset_w``: the offset is drawn whenever the host is
+    on, whatever its CPU load (a GPU host's idle GPUs when no GPU work runs).
+    """
+
+    def __init__(self, base: PowerModel, offset_w: float, label: str):
+        if not math.isfinite(offset_w) or offset_w < 0:
+            raise ValueError(f"offset must be a finite number of watts ≥ 0, got {offset_w!r}")
+        self.base = base
+        self.offset_w = float(offset_w)
+        self.label = label
+        self.kind = base.kind
+
+    def watts(self, u: Any) -> Any:
+        return self.base.watts(u) + self.offset_w
+
+    def describe(self) -> str:
+        return f"{self.base.describe()} + {self.label}"
+
+
 def _accepts_arrays(func: Callable[[Any], Any]) -> bool:
     try:
         out = func(_CHECK_GRID)

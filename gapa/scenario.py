@@ -21,6 +21,13 @@ Shape (see ``scenarios/lab.toml``)::
     [gapa]                     # optional allocator settings, read by the allocators (also [exact])
     population = 100
 
+A host group may have GPUs (see ``scenarios/lab_gpu.toml``)::
+
+    gpus = { count = 4, model = "v100", idle_w = 30, max_w = 250, caps_w = [100, 150, 250] }
+
+and a ``[gpu_jobs]`` table sets what a GPU stage takes from its host
+(``cores_per_gpu``, ``ram_mb_per_gpu``, ``cpu_util``) and the GPU ``profile`` CSV.
+
 Validation happens here, at the edge (pydantic); inside, gapa works on the plain
 :class:`~gapa.fleet.Fleet` and :class:`~gapa.policy.PowerPolicy` objects.
 """
@@ -36,9 +43,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from gapa.errors import InputError
-from gapa.fleet import Fleet, HostGroup
+from gapa.fleet import Fleet, GpuSpec, HostGroup
 from gapa.policy import PowerPolicy
-from gapa.power import build_power_model
+from gapa.power import OffsetModel, build_power_model
 
 
 class _PolicySpec(BaseModel):
@@ -50,6 +57,32 @@ class _PolicySpec(BaseModel):
     shutdown_j: float = Field(0.0, ge=0, allow_inf_nan=False, description="shutdown energy, joules")
 
 
+class _GpuSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    count: int = Field(ge=1, description="GPUs per host")
+    model: str = Field(min_length=1, description="key of the GPU in the profile table, e.g. 'v100'")
+    idle_w: float = Field(ge=0, allow_inf_nan=False, description="watts of one idle GPU in a powered host")
+    max_w: float = Field(gt=0, allow_inf_nan=False, description="default power cap, watts")
+    caps_w: list[float] = Field(default_factory=list, description="power caps allowed, watts; "
+                                "empty = every cap the profile has up to max_w")
+
+    @field_validator("caps_w")
+    @classmethod
+    def _ascending(cls, v: list[float]) -> list[float]:
+        if any(b <= a for a, b in zip(v, v[1:], strict=False)) or any(c <= 0 for c in v):
+            raise ValueError("caps_w must be positive and strictly ascending")
+        return v
+
+
+class _GpuJobsSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    cores_per_gpu: int = Field(4, ge=0, description="host cores a GPU stage takes per GPU")
+    ram_mb_per_gpu: int = Field(16384, ge=0, description="host RAM a GPU stage takes per GPU, MB")
+    cpu_util: float = Field(0.5, ge=0, le=1, allow_inf_nan=False,
+                            description="average load of those cores (data loading), in [0, 1]")
+    profile: str = Field("", description="GPU profile CSV (relative to the scenario); empty = the built-in one")
+
+
 class _HostSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
     name: str = Field(min_length=1)
@@ -58,6 +91,7 @@ class _HostSpec(BaseModel):
     mips_per_core: float = Field(gt=0, allow_inf_nan=False)
     ram_mb: int = Field(ge=0)
     power: dict[str, Any]
+    gpus: _GpuSpec | None = None
 
     @field_validator("name")
     @classmethod
@@ -74,6 +108,24 @@ class _ScenarioSpec(BaseModel):
     hosts: list[_HostSpec] = Field(min_length=1)
     gapa: dict[str, Any] = {}
     exact: dict[str, Any] = {}
+    gpu_jobs: _GpuJobsSpec = _GpuJobsSpec()
+
+
+@dataclass(frozen=True)
+class GpuJobSettings:
+    """What a GPU job stage takes from its host, and where GPU profiles come from.
+
+    Attributes:
+        cores_per_gpu: host cores per GPU the stage uses.
+        ram_mb_per_gpu: host RAM per GPU, MB.
+        cpu_util: average load of those cores in [0, 1] (data loading, bookkeeping).
+        profile: path of a GPU profile CSV, or ``""`` for the built-in one.
+    """
+
+    cores_per_gpu: int = 4
+    ram_mb_per_gpu: int = 16384
+    cpu_util: float = 0.5
+    profile: str = ""
 
 
 @dataclass(frozen=True, eq=False)
@@ -86,6 +138,7 @@ class Scenario:
         settings: allocator settings by allocator name (e.g. the ``[gapa]`` table).
         source: the file it was read from, or a description.
         description: free text from the file.
+        gpu_jobs: the ``[gpu_jobs]`` table (defaults when absent).
     """
 
     fleet: Fleet
@@ -93,6 +146,7 @@ class Scenario:
     settings: dict[str, dict[str, Any]] = field(default_factory=dict)
     source: str = "<memory>"
     description: str = ""
+    gpu_jobs: GpuJobSettings = field(default_factory=GpuJobSettings)
 
 
 def _line_of(text: str, loc: tuple[Any, ...]) -> int | None:
@@ -184,7 +238,16 @@ def scenario_from_dict(raw: dict[str, Any], source: str | Path = "<memory>", tex
         except ValueError as exc:
             raise InputError(f"hosts[{i}].power ({h.name}): {exc}", path,
                              _line_of(text, ("hosts", i, "power"))) from None
-        groups.append(HostGroup(h.name, h.count, h.cores, h.mips_per_core, h.ram_mb, model))
+        gpus = None
+        if h.gpus is not None:
+            gs = h.gpus
+            if gs.caps_w and gs.max_w not in gs.caps_w:
+                raise InputError(f"hosts[{i}].gpus ({h.name}): caps_w must include max_w ({gs.max_w:g} W)",
+                                 path, _line_of(text, ("hosts", i, "gpus")))
+            gpus = GpuSpec(gs.count, gs.model.lower(), float(gs.idle_w), float(gs.max_w),
+                           tuple(float(c) for c in gs.caps_w))
+            model = OffsetModel(model, gs.count * gs.idle_w, f"{gs.count} × {gs.model} idle {gs.idle_w:g} W")
+        groups.append(HostGroup(h.name, h.count, h.cores, h.mips_per_core, h.ram_mb, model, gpus))
     names = [g.name for g in groups]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
@@ -193,6 +256,11 @@ def scenario_from_dict(raw: dict[str, Any], source: str | Path = "<memory>", tex
     p = spec.power_policy
     policy = PowerPolicy(p.idle, p.boot_s, p.boot_j, p.shutdown_s, p.shutdown_j)
     settings = {"gapa": dict(spec.gapa)}
+    j = spec.gpu_jobs
+    profile = j.profile
+    if profile and path is not None and not Path(profile).is_absolute():
+        profile = str(path.parent / profile)
+    gpu_jobs = GpuJobSettings(j.cores_per_gpu, j.ram_mb_per_gpu, j.cpu_util, profile)
     if spec.exact:
         settings["exact"] = dict(spec.exact)
-    return Scenario(Fleet(groups), policy, settings, str(source), spec.description)
+    return Scenario(Fleet(groups), policy, settings, str(source), spec.description, gpu_jobs)

@@ -44,7 +44,7 @@ class HostTimeline:
             off (boots and shutdowns included).
         energy_j: energy, joules (including lump-sum boot/shutdown joules when
             those take no time).
-        vms: number of VMs the host ran.
+        vms: number of VMs (and GPU job stages) the host ran.
     """
 
     host: int
@@ -123,11 +123,68 @@ def _step(times: np.ndarray, deltas: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return uniq, np.cumsum(sums)
 
 
-class _SimHost:
-    """A host in the simulation: state, running VMs, and its own energy meter."""
+@dataclass(frozen=True)
+class StageLoad:
+    """Fixed-time work beside the VMs, run as chains: the stages of GPU jobs.
 
-    def __init__(self, env: simpy.Environment, problem: Problem, index: int, starts: np.ndarray,
-                 share: np.ndarray):
+    One entry per stage (parallel arrays).  Stages of one chain run in the order
+    given, each starting only when its predecessor has ended.
+
+    Attributes:
+        names: stage names for messages.
+        chain: chain (job) index of each stage; a chain's stages are consecutive.
+        host: host index.
+        start_s: start, whole seconds.
+        end_s: end (exclusive), whole seconds.
+        cores: host cores taken.
+        ram_mb: host RAM taken, MB.
+        gpus: GPUs taken.
+        cpu_util: average load of those cores in [0, 1].
+        extra_w: watts the stage adds while it runs above its GPUs' idle draw
+            (GPUs × (stage watts − idle watts)).
+    """
+
+    names: np.ndarray
+    chain: np.ndarray
+    host: np.ndarray
+    start_s: np.ndarray
+    end_s: np.ndarray
+    cores: np.ndarray
+    ram_mb: np.ndarray
+    gpus: np.ndarray
+    cpu_util: np.ndarray
+    extra_w: np.ndarray
+
+    @property
+    def n(self) -> int:
+        """Number of stages."""
+        return len(self.names)
+
+    def utilisation_units(self, problem: Problem) -> np.ndarray:
+        """CPU utilisation each stage adds to its host, in units of ``1 / UTIL_UNITS``."""
+        f = problem.fleet
+        share = self.cores * self.cpu_util / f.cores[self.host]
+        return np.rint(share * UTIL_UNITS).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class _Items:
+    """Everything a host can run, VMs first, then stages: demands per item."""
+
+    names: list[str]
+    cores: list[int]
+    ram_mb: list[int]
+    mips: list[float]
+    gpus: list[int]
+    share: list[int]
+    extra_w: list[float]
+
+
+class _SimHost:
+    """A host in the simulation: state, running items (VMs, GPU stages), and its own energy meter."""
+
+    def __init__(self, env: simpy.Environment, problem: Problem, index: int, starts: list[int],
+                 items: _Items):
         self.env = env
         self.problem = problem
         self.index = index
@@ -136,15 +193,18 @@ class _SimHost:
         self.cores_cap = int(f.cores[index])
         self.ram_cap = int(f.ram_mb[index])
         self.mips_cap = float(f.mips_per_core[index])
+        self.gpus_cap = int(f.gpus[index])
         self.model = f.models[int(f.model_of_host[index])]
         self.idle_w = float(f.idle_w[index])
         self.threshold_s = float(problem.idle_threshold_s[index])
-        self.calendar = starts  # sorted start times of the host's VMs
-        self.share = share  # utilisation each VM adds to its own host
+        self.calendar = starts  # sorted start times of the host's items
+        self.items = items
         self.arrived = 0  # how many of them have been admitted
         self.state = OFF
         self.cores = 0
         self.ram = 0
+        self.gpus = 0
+        self.extra_w = 0.0  # watts of running GPU stages above their GPUs' idle draw
         self.util = 0  # utilisation in units of 1 / UTIL_UNITS (exact)
         self.running = 0
         self.watts = 0.0
@@ -170,7 +230,7 @@ class _SimHost:
     def _power_now(self) -> float:
         if not self.running:
             return self.idle_w
-        return float(self.model.watts(min(self.util / UTIL_UNITS, 1.0)))
+        return float(self.model.watts(min(self.util / UTIL_UNITS, 1.0))) + self.extra_w
 
     # -- power policy ---------------------------------------------------------
     def lifecycle(self):
@@ -216,34 +276,43 @@ class _SimHost:
             self.on_periods.append((self._on_since, env.now))
 
     # -- VMs ------------------------------------------------------------------
-    def admit(self, vm: int) -> None:
-        w = self.problem.workload
+    def admit(self, item: int) -> None:
+        it = self.items
         now = self.env.now
-        where = f"{self.name} at {format_seconds(now)}: VM {w.vm_ids[vm]}"
+        where = f"{self.name} at {format_seconds(now)}: {it.names[item]}"
         if self.state != ON:
             raise InfeasibleAllocation(f"{where} arrives while the host is {self.state}")
-        if self.cores + w.cores[vm] > self.cores_cap:
-            raise InfeasibleAllocation(f"{where} needs {w.cores[vm]} cores, "
+        if self.cores + it.cores[item] > self.cores_cap:
+            raise InfeasibleAllocation(f"{where} needs {it.cores[item]} cores, "
                                        f"{self.cores_cap - self.cores} free")
-        if self.ram + w.ram_mb[vm] > self.ram_cap:
-            raise InfeasibleAllocation(f"{where} needs {w.ram_mb[vm]} MB RAM, "
+        if self.ram + it.ram_mb[item] > self.ram_cap:
+            raise InfeasibleAllocation(f"{where} needs {it.ram_mb[item]} MB RAM, "
                                        f"{self.ram_cap - self.ram} MB free")
-        if w.mips[vm] > self.mips_cap:
-            raise InfeasibleAllocation(f"{where} needs {w.mips[vm]:g} MIPS per core, "
+        if it.mips[item] > self.mips_cap:
+            raise InfeasibleAllocation(f"{where} needs {it.mips[item]:g} MIPS per core, "
                                        f"the host has {self.mips_cap:g}")
+        if self.gpus + it.gpus[item] > self.gpus_cap:
+            raise InfeasibleAllocation(f"{where} needs {it.gpus[item]} GPUs, "
+                                       f"{self.gpus_cap - self.gpus} free")
         self.arrived += 1
         self.running += 1
-        self.cores += int(w.cores[vm])
-        self.ram += int(w.ram_mb[vm])
-        self.util += self.share[vm]
+        self.cores += it.cores[item]
+        self.ram += it.ram_mb[item]
+        self.gpus += it.gpus[item]
+        self.util += it.share[item]
+        self.extra_w += it.extra_w[item]
         self._set_power(self._power_now())
 
-    def release(self, vm: int) -> None:
-        w = self.problem.workload
+    def release(self, item: int) -> None:
+        it = self.items
         self.running -= 1
-        self.cores -= int(w.cores[vm])
-        self.ram -= int(w.ram_mb[vm])
-        self.util -= self.share[vm]
+        self.cores -= it.cores[item]
+        self.ram -= it.ram_mb[item]
+        self.gpus -= it.gpus[item]
+        self.util -= it.share[item]
+        self.extra_w -= it.extra_w[item]
+        if self.running == 0:
+            self.extra_w = 0.0  # no rounding residue carried into idle
         self._set_power(self._power_now())
         if self.running == 0:
             self._emptied.succeed()
@@ -268,41 +337,84 @@ def _timetable(env: simpy.Environment, hosts: dict[int, _SimHost], allocation: n
         env.process(_vm_process(env, hosts[int(allocation[vm])], int(vm), int(w.end_s[vm] - start)))
 
 
-def simulate(problem: Problem, allocation: np.ndarray) -> SimulationResult:
+def _chain_process(env: simpy.Environment, hosts: dict[int, _SimHost], stages: StageLoad,
+                   first: int, members: list[int]):
+    """One GPU job: its stages in order, each no earlier than its predecessor's end."""
+    for k in members:
+        start = int(stages.start_s[k])
+        if start < env.now:
+            raise InfeasibleAllocation(f"stage {stages.names[k]} is due at {format_seconds(start)}, "
+                                       f"before its predecessor ends at {format_seconds(env.now)}")
+        if start > env.now:
+            yield env.timeout(start - env.now)
+        yield env.timeout(0)  # let every item leaving at this instant leave first
+        hosts[int(stages.host[k])].admit(first + k)
+        yield env.timeout(int(stages.end_s[k]) - start)
+        hosts[int(stages.host[k])].release(first + k)
+
+
+def simulate(problem: Problem, allocation: np.ndarray, stages: StageLoad | None = None) -> SimulationResult:
     """Simulate a whole allocation (one host index per VM, −1 = rejected) in SimPy.
+
+    Args:
+        problem: the VMs and the fleet.
+        allocation: host index per VM, −1 = rejected.
+        stages: GPU job stages to run beside the VMs at their own hosts and times, or ``None``.
 
     Returns energy (joules), on-times (seconds) and per-host timelines.
 
     Raises:
-        InfeasibleAllocation: a VM arrives at a host without room for it.
+        InfeasibleAllocation: a VM or stage arrives at a host without room for it,
+            or a stage is due before its predecessor ends.
     """
     allocation = problem.check_allocation_shape(np.asarray(allocation))
     w = problem.workload
     fleet = problem.fleet
+    n = w.n
     placed = allocation != REJECTED
-    if placed.any():
-        t0 = float(w.start_s[placed].min() - problem.policy.boot_s)
-    else:
-        t0 = 0.0
+    vms = np.flatnonzero(placed)
+    share = np.zeros(n, dtype=np.int64)
+    share[vms] = problem.utilisation_units(vms, allocation[vms])
+    st = stages if stages is not None and stages.n else None
+    names = [f"VM {v}" for v in w.vm_ids.tolist()]
+    cores, ram, mips = w.cores.tolist(), w.ram_mb.tolist(), np.nan_to_num(w.mips, nan=0.0).tolist()
+    gpus, extra, share_l = [0] * n, [0.0] * n, share.tolist()
+    item_host = allocation[vms]
+    item_start = w.start_s[vms]
+    if st is not None:
+        if st.host.min() < 0 or st.host.max() >= fleet.size:
+            raise ValueError("stages hold host indices outside the fleet")
+        names += [f"stage {x}" for x in st.names.tolist()]
+        cores += st.cores.tolist()
+        ram += st.ram_mb.tolist()
+        mips += [0.0] * st.n
+        gpus += st.gpus.tolist()
+        extra += st.extra_w.tolist()
+        share_l += st.utilisation_units(problem).tolist()
+        item_host = np.concatenate([item_host, st.host])
+        item_start = np.concatenate([item_start, st.start_s])
+    items = _Items(names, [int(c) for c in cores], [int(r) for r in ram], mips, [int(g) for g in gpus],
+                   share_l, extra)
+    t0 = float(item_start.min() - problem.policy.boot_s) if len(item_start) else 0.0
     env = simpy.Environment(initial_time=t0)
     hosts: dict[int, _SimHost] = {}
-    share = np.zeros(w.n, dtype=np.int64)
-    vms = np.flatnonzero(placed)
-    share[vms] = problem.utilisation_units(vms, allocation[vms])
-    share_list = share.tolist()
-    by_host = vms[np.lexsort((w.start_s[vms], allocation[vms]))]
-    hosts_sorted = allocation[by_host]
+    by_host = np.lexsort((item_start, item_host))
+    hosts_sorted = item_host[by_host]
     cuts = np.flatnonzero(np.diff(hosts_sorted)) + 1
     for chunk in np.split(by_host, cuts) if len(by_host) else []:
-        h = int(allocation[chunk[0]])
-        hosts[h] = _SimHost(env, problem, h, w.start_s[chunk].tolist(), share_list)
+        h = int(item_host[chunk[0]])
+        hosts[h] = _SimHost(env, problem, h, item_start[chunk].tolist(), items)
     env.process(_timetable(env, hosts, allocation, problem))
+    if st is not None:
+        chain_cuts = np.flatnonzero(np.diff(st.chain)) + 1
+        for members in np.split(np.arange(st.n), chain_cuts):
+            env.process(_chain_process(env, hosts, st, n, members.tolist()))
     env.run()
 
     H = fleet.size
     host_energy = np.zeros(H)
     host_on = np.zeros(H)
-    host_vms = np.bincount(allocation[placed], minlength=H)
+    host_vms = np.bincount(item_host, minlength=H)
     timelines = []
     for h, sim_host in hosts.items():
         if sim_host.state != OFF or sim_host.running:
