@@ -40,17 +40,18 @@ from gapa.tables import TextTable, benchmark_table, comparison_table, simulation
 from gapa.workload import write_workload
 
 DEFAULT_SCENARIO = Path("scenarios") / "lab.toml"
+DEFAULT_GPU_SCENARIO = Path("scenarios") / "lab_gpu.toml"
 EXIT_REJECTED = 1
 EXIT_BAD_INPUT = 2
 
 
-def default_scenario_path() -> Path:
-    """``scenarios/lab.toml`` in the current directory, else the copy shipped in the package."""
-    if DEFAULT_SCENARIO.is_file():
-        return DEFAULT_SCENARIO
+def default_scenario_path(default: Path = DEFAULT_SCENARIO) -> Path:
+    """``scenarios/lab.toml`` (or ``default``) in the current directory, else the copy shipped in the package."""
+    if default.is_file():
+        return default
     from importlib import resources
 
-    return Path(str(resources.files("gapa").joinpath("data/lab.toml")))
+    return Path(str(resources.files("gapa").joinpath(f"data/{default.name}")))
 
 
 def _fail(message: str) -> None:
@@ -409,6 +410,84 @@ def bench(ctx: click.Context, suite_path: Path, quick: bool, out_dir: Path | Non
     console.print(f"wall time {time.perf_counter() - t0:.0f} s", highlight=False)
     if written is not None:
         console.print(f"results written to {escape(str(out_dir))}/, report {escape(str(written))}", highlight=False)
+
+
+@main.command()
+@click.argument("workload", type=click.Path(path_type=Path))
+@click.option("--jobs", "jobs_path", type=click.Path(path_type=Path), required=True,
+              help="GPU jobs (CSV: job_id,template,release,deadline,gpus,params), e.g. workloads/gpu_jobs.csv.")
+@click.option("--scenario", "scenario_path", type=click.Path(path_type=Path), default=None,
+              help="Fleet with GPU hosts (TOML). Default: scenarios/lab_gpu.toml.")
+@click.option("--policy", "policies", multiple=True, metavar="NAME[,NAME…]",
+              help="GPU scheduling policies; repeatable. Default: asap,energy-aware. "
+                   "Also: asap-capped, energy-aware-uncapped (each half of energy-aware alone).")
+@click.option("--algorithm", "-a", "algorithm", default="bfd", show_default=True,
+              help="Lab allocator: places the lab VMs first.")
+@click.option("--seed", type=int, default=0, show_default=True, help="The run's one seed.")
+@click.option("--iterations", type=click.IntRange(min=0), default=None,
+              help="Rounds of the energy-aware search (default 500).")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
+              help="Write summary.json, schedule.csv, figures and report.md here.")
+@click.option("--json", "as_json", is_flag=True, help="Print only the summary JSON on stdout.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+@click.pass_context
+def jobs(ctx: click.Context, workload: Path, jobs_path: Path, scenario_path: Path | None,
+         policies: tuple[str, ...], algorithm: str, seed: int, iterations: int | None, out_dir: Path | None,
+         as_json: bool, quiet: bool) -> None:
+    """Schedule GPU jobs around WORKLOAD's lab VMs, per policy, and simulate both together.
+
+    Prints per policy the total energy, the lab share (the lab VMs alone), the GPU share
+    (the rest), makespan and deadlines met.
+    """
+    from gapa.jobs import POLICIES, load_jobs, run_jobs
+    from gapa.jobs.outputs import jobs_summaries, write_jobs_results
+    from gapa.jobs.profile import load_profile
+    from gapa.tables import jobs_breakdown_table, jobs_table
+
+    names = [n.strip() for v in policies for n in v.split(",") if n.strip()] or ["asap", "energy-aware"]
+    names = list(dict.fromkeys(names))
+    err = Console(stderr=True, highlight=False)
+    try:
+        for name in names:
+            if name not in POLICIES:
+                raise InputError(f"unknown policy {name!r}; known: {', '.join(POLICIES)}")
+        if algorithm not in ALLOCATORS:
+            raise InputError(f"unknown algorithm {algorithm!r}; known: {', '.join(ALLOCATORS)}")
+        scenario_file = scenario_path or default_scenario_path(DEFAULT_GPU_SCENARIO)
+        problem = _load_problem(workload, scenario_file)
+        job_list = load_jobs(jobs_path)
+        profile = load_profile(problem.scenario.gpu_jobs.profile)
+        if not (problem.fleet.gpus > 0).any():
+            raise InputError("the fleet has no GPU hosts (give a host group "
+                             "gpus = { count, model, idle_w, max_w })", scenario_file)
+        show = not (quiet or as_json) and err.is_terminal
+        with ProgressReporter(err, algorithm, enabled=show) as progress:
+            limits = Limits(quiet=not show, progress=progress.update)
+            lab = run_allocator(problem, algorithm, seed=seed, limits=limits,
+                                settings=problem.scenario.settings.get(algorithm, {}))
+        if show:
+            err.print(f"scheduling {len(job_list)} GPU jobs with {', '.join(names)} …", highlight=False)
+        try:
+            runs = run_jobs(problem, lab.allocation, job_list, names, profile, seed=seed, iterations=iterations)
+        except ValueError as exc:
+            raise InputError(str(exc), problem.scenario.source) from None
+        if out_dir is not None:
+            try:
+                write_jobs_results(out_dir, runs, seed, algorithm, str(jobs_path), _command_line(ctx))
+            except OSError as exc:
+                raise InputError(f"cannot write results: {exc.strerror}", out_dir) from None
+    except InputError as exc:
+        _fail(str(exc))
+        return
+    if as_json:
+        click.echo(json.dumps(jobs_summaries(runs, seed, algorithm, str(jobs_path)), indent=2))
+        return
+    console = _stdout()
+    _print_table(console, jobs_table(runs))
+    _print_table(console, jobs_breakdown_table(runs))
+    if out_dir is not None:
+        console.print(f"results written to {escape(str(out_dir))}/", highlight=False)
+    _warn_rejected(err, problem, [lab])
 
 
 @main.command()

@@ -338,3 +338,118 @@ def benchmark_figure(records: Sequence[Mapping[str, Any]], path: str | Path) -> 
               fontsize="small", ncol=min(4, len(names)), loc="upper left")
     fig.tight_layout()
     return _save(fig, path)
+
+
+# -- GPU jobs (gapa jobs) ---------------------------------------------------------------
+
+def _on_grid(grid: np.ndarray, times: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Values of a step function ``(times, values)`` (0 before its first change) at ``grid``."""
+    idx = np.searchsorted(times, grid, side="right") - 1
+    return np.where(idx >= 0, values[np.maximum(idx, 0)], 0.0)
+
+
+def jobs_power_figure(runs: Sequence[Any], path: str | Path) -> Path:
+    """Fleet power over time per policy (one panel each): the lab VMs' share (what they
+    draw alone) and the GPU work's share stacked on it.  ``runs``: :class:`gapa.jobs.run.JobsRun`."""
+    n = len(runs)
+    fig = Figure(figsize=(11, 1.2 + 2.4 * n), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(n, 1, sharex=True, sharey=True))
+    lab_t, lab_w = runs[0].lab.fleet_power()
+    for ax, run in zip(axes, runs, strict=True):
+        t, w = run.simulation.fleet_power()
+        grid = np.unique(np.concatenate([t, lab_t]))
+        lab = _on_grid(grid, lab_t, lab_w) / 1000
+        total = _on_grid(grid, t, w) / 1000
+        gx, lab_p = _from_zero(grid, lab)
+        _, total_p = _from_zero(grid, total)
+        ax.fill_between(gx / 3600, 0, lab_p, step="post", color="#7f8c8d", alpha=0.55,
+                        label=f"lab share ({run.lab.energy_j / JOULES_PER_KWH:,.1f} kWh)")
+        ax.fill_between(gx / 3600, lab_p, np.maximum(total_p, lab_p), step="post", color="#e67e22", alpha=0.8,
+                        label=f"GPU share ({run.gpu_share_j / JOULES_PER_KWH:,.2f} kWh)")
+        ax.set_ylabel("fleet power (kW)")
+        ax.set_ylim(bottom=0)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8, loc="upper right")
+        ax.set_title(f"{run.policy}: {run.total_j / JOULES_PER_KWH:,.1f} kWh in all", fontsize=10)
+    axes[-1].set_xlabel(TIME_LABEL)
+    return _save(fig, path)
+
+
+def _gpu_lanes(placements: Sequence[Any], gpus_of_host: Mapping[int, int]) -> list[list[int]]:
+    """Give each stage concrete GPU indices on its host (lowest free first)."""
+    free_at: dict[int, list[int]] = {h: [-1] * g for h, g in gpus_of_host.items()}
+    lanes: list[list[int]] = [[] for _ in placements]
+    for i in sorted(range(len(placements)), key=lambda i: (placements[i].start_s, i)):
+        p = placements[i]
+        slots = [k for k, t in enumerate(free_at[p.host]) if t <= p.start_s][:p.gpus]
+        for k in slots:
+            free_at[p.host][k] = p.end_s
+        lanes[i] = slots
+    return lanes
+
+
+def gpu_gantt_figure(run: Any, path: str | Path) -> Path | None:
+    """The GPU stages of one policy on each GPU host (a lane per GPU), coloured by job; the
+    hours the host was on for labs anyway shaded behind.  ``None`` if nothing was placed."""
+    pl = run.schedule.placements
+    if not pl:
+        return None
+    fleet = run.problem.fleet
+    hosts = [int(h) for h in np.flatnonzero(fleet.gpus > 0)]
+    gpus = {h: int(fleet.gpus[h]) for h in hosts}
+    base = {}
+    y = 0
+    for h in hosts:
+        base[h] = y
+        y += gpus[h] + 1
+    fig = Figure(figsize=(11, max(3.5, 1.5 + 0.2 * y)), layout="constrained")
+    ax = fig.subplots()
+    for tl in run.lab.timelines:
+        if tl.host in base:
+            for a, b in tl.on_periods:
+                ax.barh(base[tl.host] - 0.5, (b - a) / 3600, left=a / 3600, height=gpus[tl.host], align="edge",
+                        color="#7f8c8d", alpha=0.25, linewidth=0, zorder=1)
+    colours = {j: _TAB10(k % 10) for k, j in enumerate(sorted({p.job for p in pl}))}
+    for p, lanes in zip(pl, _gpu_lanes(pl, gpus), strict=True):
+        for k in lanes:
+            ax.barh(base[p.host] + k - 0.42, (p.end_s - p.start_s) / 3600, left=p.start_s / 3600, height=0.84,
+                    align="edge", color=colours[p.job], edgecolor="white", linewidth=0.4, zorder=2)
+    ticks = [base[h] + k for h in hosts for k in range(gpus[h])]
+    labels = [f"{fleet.host_ids[h]} gpu{k}" for h in hosts for k in range(gpus[h])]
+    ax.set_yticks(ticks, labels, fontsize=7)
+    ax.set_ylim(y - 0.5, -1.0)
+    ax.set_xlabel(TIME_LABEL)
+    ax.grid(axis="x", alpha=0.3)
+    ax.set_axisbelow(True)
+    handles = [Patch(color=colours[j], label=run.jobs[j].job_id) for j in colours]
+    handles.append(Patch(color="#7f8c8d", alpha=0.35, label="host on for labs"))
+    ax.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+    caps = sorted({p.cap_w for p in pl})
+    ax.set_title(f"{run.policy}: {len(pl)} stages of {len({p.job for p in pl})} jobs; "
+                 f"power caps used {', '.join(f'{c:g}' for c in caps)} W", fontsize=10)
+    return _save(fig, path)
+
+
+def jobs_energy_figure(runs: Sequence[Any], path: str | Path) -> Path:
+    """Each policy's GPU share split into where it goes (stacked bars, kWh)."""
+    parts = [("gpu_above_idle", "GPUs above idle", "#e67e22"),
+             ("hosts_on_for_gpu", "hosts on for GPU work only", "#2980b9"),
+             ("rest", "CPU load of stages, boots", "#95a5a6")]
+    fig = Figure(figsize=(9, 1.4 + 0.6 * len(runs)), layout="constrained")
+    ax = fig.subplots()
+    names = [r.policy for r in runs]
+    left = np.zeros(len(runs))
+    for key, label, colour in parts:
+        values = np.array([r.breakdown_j()[key] for r in runs]) / JOULES_PER_KWH
+        ax.barh(names, values, left=left, color=colour, label=label)
+        left += values
+    for i, r in enumerate(runs):
+        s = r.summary()
+        ax.text(left[i], i, f"  {r.gpu_share_j / JOULES_PER_KWH:,.2f} kWh; cap {s['mean_cap_w']:.0f} W; "
+                f"{s['gpu_hours_in_lab_hours']:.1f} GPU-h in lab hours", va="center", fontsize=8)
+    ax.set_xlim(0, left.max() * 1.6 if len(left) and left.max() > 0 else 1)
+    ax.invert_yaxis()
+    ax.set_xlabel("GPU share (kWh)")
+    ax.legend(fontsize=8, loc="lower right")
+    ax.set_title("Where the GPU work's energy goes, per policy", fontsize=10)
+    return _save(fig, path)

@@ -34,6 +34,7 @@ Validation happens here, at the edge (pydantic); inside, gapa works on the plain
 
 from __future__ import annotations
 
+import itertools
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -69,7 +70,7 @@ class _GpuSpec(BaseModel):
     @field_validator("caps_w")
     @classmethod
     def _ascending(cls, v: list[float]) -> list[float]:
-        if any(b <= a for a, b in zip(v, v[1:], strict=False)) or any(c <= 0 for c in v):
+        if any(b <= a for a, b in itertools.pairwise(v)) or any(c <= 0 for c in v):
             raise ValueError("caps_w must be positive and strictly ascending")
         return v
 

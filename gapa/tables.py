@@ -169,3 +169,68 @@ def benchmark_table(title: str, summary: list[Mapping[str, Any]]) -> TextTable:
              "" if s["mean_gap"] is None else percent(s["mean_gap"]), f"{s['mean_s']:.2f}", f"{s['max_s']:.2f}"]
             for s in summary]
     return TextTable(title, columns, rows)
+
+
+def _hours(seconds: float) -> str:
+    return f"{seconds / 3600:.1f}"
+
+
+def jobs_table(runs: list[Any], baseline: str = "asap") -> TextTable:
+    """``gapa jobs``: one row per policy — total, lab share, GPU share (and its change against
+    ``baseline``), the GPUs' own energy, makespan, deadlines met, GPU-hours inside lab hours,
+    mean power cap.  ``runs`` are :class:`gapa.jobs.run.JobsRun` objects."""
+    base = next((r for r in runs if r.policy == baseline), None)
+    rows = []
+    for r in runs:
+        s = r.summary()
+        change = None if base is None or r is base or base.gpu_share_j <= 0 else r.gpu_share_j / base.gpu_share_j - 1
+        rows.append([
+            r.policy, _kwh(s["total_j"]), _kwh(s["lab_j"]), _kwh(s["gpu_share_j"]), _change(change),
+            _kwh(s["gpu_own_j"]), _hours(s["makespan_s"]), f"{s['deadlines_met']}/{s['jobs']}",
+            f"{s['gpu_hours_in_lab_hours']:.1f}/{s['gpu_hours']:.1f}",
+            DASH if s["mean_cap_w"] is None else f"{s['mean_cap_w']:.0f}", str(s["hosts_used_for_gpu"]),
+            f"{s['schedule_s']:.2f}",
+        ])
+    first = runs[0] if runs else None
+    title = "GPU jobs beside the lab VMs"
+    if first is not None:
+        title = (f"{len(first.jobs)} GPU jobs ({sum(len(j.stages) for j in first.jobs)} stages) beside "
+                 f"{Path(first.problem.workload.source).name} on {Path(first.problem.scenario.source).name}")
+    notes = []
+    for r in runs:
+        s = r.summary()
+        if s["missed_jobs"]:
+            notes.append(f"{r.policy}: missed the deadline of {', '.join(s['missed_jobs'])}")
+        for job, why in s["rejected_jobs"].items():
+            notes.append(f"{r.policy}: rejected {job}: {why}")
+    legend = [
+        "lab: the lab VMs simulated alone (same placement); GPU share = total − lab, the marginal energy of the GPU work",
+        f"change: GPU share against {baseline}",
+        "GPUs own: the stages' GPUs at their profiled watts × time",
+        "GPU-h in lab hours: GPU-hours run while the host was on for labs anyway / all GPU-hours",
+    ]
+    return TextTable(
+        title,
+        [("policy", "left"), ("total\nkWh", "right"), ("lab\nkWh", "right"), ("GPU share\nkWh", "right"),
+         ("change", "right"), ("GPUs own\nkWh", "right"), ("makespan\nh", "right"), ("deadlines\nmet", "right"),
+         ("GPU-h in\nlab hours", "right"), ("mean\ncap W", "right"), ("GPU\nhosts", "right"),
+         ("schedule\ns", "right")],
+        rows, notes, legend, compact=True)
+
+
+def jobs_breakdown_table(runs: list[Any]) -> TextTable:
+    """Where each policy's GPU share goes (kWh): GPUs above idle, hosts on for GPU work only, the rest."""
+    rows = []
+    for r in runs:
+        parts = r.breakdown_j()
+        rows.append([r.policy, _kwh(parts["gpu_above_idle"]), _kwh(parts["hosts_on_for_gpu"]), _kwh(parts["rest"]),
+                     _kwh(r.gpu_share_j), _hours(float((r.simulation.host_on_s - r.lab.host_on_s).sum()))])
+    return TextTable(
+        "Where the GPU share goes",
+        [("policy", "left"), ("GPUs above idle\nkWh", "right"), ("hosts on for GPU\nkWh", "right"),
+         ("rest\nkWh", "right"), ("GPU share\nkWh", "right"), ("host-h on\nfor GPU", "right")],
+        rows, [], [
+            "GPUs above idle: the stages' GPUs at their profiled watts minus the idle watts they would draw anyway",
+            "hosts on for GPU: host-hours on beyond the lab-only run, at each host's idle power (its idle GPUs included)",
+            "rest: the stages' CPU load, boots and shutdowns (total − the two before)",
+        ])

@@ -63,7 +63,10 @@ def parse_time(text: str, what: str) -> int:
         day = int(m.group(1))
         if day < 1:
             raise ValueError(f"{what} {text!r}: days count from d1")
-        return (day - 1) * 86400 + parse_clock(m.group(2), what)
+        clock = parse_clock(m.group(2), what)
+        if clock >= 86400:
+            raise ValueError(f"{what} {text!r}: the time of day must be before 24:00")
+        return (day - 1) * 86400 + clock
     if ":" in text:
         return parse_clock(text, what)
     seconds = parse_minutes(text, what)

@@ -157,8 +157,8 @@ class GpuPolicy:
         placements, rejected = self._construct(ctx, jobs, loads, self.order(jobs))
         return _as_schedule(self.name, placements, rejected)
 
-    def _construct(self, ctx: JobContext, jobs: list[Job], loads: dict[int, HostLoad],
-                   order: list[int]) -> tuple[dict[int, list[StagePlacement]], dict[int, str]]:
+    def _construct(self, ctx: JobContext, jobs: list[Job], loads: dict[int, HostLoad], order: list[int],
+                   energy: bool | None = None) -> tuple[dict[int, list[StagePlacement]], dict[int, str]]:
         placements: dict[int, list[StagePlacement]] = {}
         rejected: dict[int, str] = {}
         for j in order:
@@ -166,13 +166,14 @@ class GpuPolicy:
             if reason:
                 rejected[j] = reason
                 continue
-            placements[j] = self._insert(ctx, loads, jobs, j)
+            placements[j] = self._insert(ctx, loads, jobs, j, self.energy if energy is None else energy)
         return placements, rejected
 
-    def _insert(self, ctx: JobContext, loads: dict[int, HostLoad], jobs: list[Job], j: int) -> list[StagePlacement]:
+    def _insert(self, ctx: JobContext, loads: dict[int, HostLoad], jobs: list[Job], j: int,
+                energy: bool) -> list[StagePlacement]:
         """Place one job's stages on ``loads`` (which they are added to)."""
-        placed = self._place_job(ctx, loads, jobs[j], j, mode="energy" if self.energy else "asap")
-        if self.energy and placed[-1].end_s > jobs[j].deadline_s:
+        placed = self._place_job(ctx, loads, jobs[j], j, mode="energy" if energy else "asap")
+        if energy and placed[-1].end_s > jobs[j].deadline_s:
             first_try = placed
             _undo(loads, placed)
             placed = self._place_job(ctx, loads, jobs[j], j, mode="finish")
@@ -251,7 +252,8 @@ def _best_placement(ctx: JobContext, loads: dict[int, HostLoad], job: Job, j: in
 
     ``mode``: ``"asap"`` (earliest start, first host, then the least energy among caps),
     ``"energy"`` (least marginal energy among options ending by ``latest_end``; the earliest
-    finish when none does) or ``"finish"`` (earliest finish).
+    finish when none does) or ``"finish"`` (earliest finish).  All candidates of one host
+    (every start time worth trying × every cap) are checked and priced in one vectorised call.
     """
     stage = job.stages[i]
     cores, ram = ctx.demand(stage.gpus)
@@ -260,41 +262,49 @@ def _best_placement(ctx: JobContext, loads: dict[int, HostLoad], job: Job, j: in
         if load.gpus_cap < stage.gpus or load.cores_cap < cores or load.ram_cap < ram:
             continue
         idle = float(ctx.problem.fleet.gpu_idle_w[h])
-        base_j = load.energy_j() if (mode != "asap" or capped) else 0.0
-        util = load.utilisation_units(cores, ctx.settings.cpu_util)
-        for opt in ctx.options(h, stage.work, capped):
-            d = opt.duration_s
-            if mode == "asap":
-                times = load.item_ends()
-            else:
-                ev = load.event_times()
-                times = np.concatenate([ev, ev - d])
-            times = np.unique(np.concatenate([[ready], times[times >= ready]]))
-            fit = load.fits(times, times + d, cores, ram, stage.gpus)
-            times = times[fit]
-            if not len(times):
-                continue  # cannot happen: after the host's last item everything is free
-            if mode == "asap":
-                times = times[:1]
-            extra = np.full(len(times), stage.gpus * (opt.gpu_w - idle))
-            if mode == "asap" and not capped:
-                marginal = np.zeros(len(times))
-            else:
-                marginal = load.energies_with(times, times + d, util, extra) - base_j
-            ends = times + d
-            late = ends > latest_end
-            for t, e, m, lt in zip(times.tolist(), ends.tolist(), marginal.tolist(), late.tolist(), strict=True):
-                if mode == "asap":
-                    key = (t, h, round(m, 6), e)
-                elif mode == "energy":
-                    key = (lt, e if lt else 0, round(m, 6), e, h)
-                else:
-                    key = (e, round(m, 6), h)
-                if best is None or key < best[0]:
-                    best = (key, h, t, e, opt)
+        options = ctx.options(h, stage.work, capped)
+        if mode == "asap":
+            ends_now = load.item_ends()
+            base_times = np.concatenate([[ready], ends_now[ends_now > ready]])
+            per_option = [base_times] * len(options)
+        else:
+            ev = load.event_times()
+            per_option = []
+            for opt in options:
+                t = np.concatenate([[ready], ev, ev - opt.duration_s])
+                per_option.append(np.unique(t[t >= ready]))
+        which = np.concatenate([np.full(len(t), k) for k, t in enumerate(per_option)])
+        times = np.concatenate(per_option)
+        dur = np.array([o.duration_s for o in options], dtype=np.int64)[which]
+        fit = load.fits(times, times + dur, cores, ram, stage.gpus)
+        times, dur, which = times[fit], dur[fit], which[fit]
+        if not len(times):
+            continue  # cannot happen: after the host's last item everything is free
+        if mode == "asap":  # the earliest start of each option
+            first = np.array([np.flatnonzero(which == k)[0] for k in np.unique(which)])
+            times, dur, which = times[first], dur[first], which[first]
+        ends = times + dur
+        if mode == "asap" and not capped:
+            marginal = np.zeros(len(times))
+        else:
+            gpu_w = np.array([o.gpu_w for o in options])[which]
+            util = load.utilisation_units(cores, ctx.settings.cpu_util)
+            marginal = load.energies_with(times, ends, util, stage.gpus * (gpu_w - idle)) - load.energy_j()
+        marginal = np.round(marginal, 6)
+        late = ends > latest_end
+        if mode == "asap":
+            keys = (times, np.full(len(times), h), marginal, ends)
+        elif mode == "energy":
+            keys = (late, np.where(late, ends, 0), marginal, ends, np.full(len(times), h))
+        else:
+            keys = (ends, marginal, np.full(len(times), h))
+        k = int(np.lexsort(keys[::-1])[0])
+        key = tuple(float(x[k]) for x in keys)
+        if best is None or key < best[0]:
+            best = (key, h, int(times[k]), int(ends[k]), options[int(which[k])])
     assert best is not None, "a GPU host that can hold the stage always has room after its last item"
     _, h, t, e, opt = best
-    return StagePlacement(j, i, h, int(t), int(e), stage.gpus, opt.cap_w, opt.gpu_w, cores, ram)
+    return StagePlacement(j, i, h, t, e, stage.gpus, opt.cap_w, opt.gpu_w, cores, ram)
 
 
 class Asap(GpuPolicy):
@@ -309,19 +319,25 @@ class AsapCapped(GpuPolicy):
 class EnergyAware(GpuPolicy):
     """Greedy least-marginal-energy insertion, then a ruin-and-recreate search.
 
-    The start is the better of two greedy passes (jobs by deadline, jobs by
-    release).  Each of ``iterations`` rounds takes 1–3 random jobs out and puts
-    them back one by one, in random order, each stage where it adds the least
-    energy given everything else; the round is kept when it misses no more
-    deadlines and uses no more energy.  Every evaluation is exact (the fast path
-    of :class:`HostLoad`), so the search never trades a modelled joule for a
-    guess.
+    The start is the best of three schedules: greedy insertion with jobs by
+    deadline, greedy insertion with jobs by release, and asap's placement with the
+    energy-best caps.  Each of ``iterations`` rounds takes some jobs out — 1–3 at
+    random, or every job with a stage on one random host, or every job running at
+    one random instant — and puts them back one by one, in random order, each stage
+    where it adds the least energy given everything else.  A round is kept when it
+    misses no more deadlines and uses no more energy.  Every evaluation is exact (the
+    fast path of :class:`HostLoad`), so the search never trades a modelled joule for
+    a guess; the run's seed fixes its random choices.
     """
 
     name = "energy-aware"
     capped = True
     energy = True
-    iterations = 200
+
+    def __init__(self, iterations: int = 500):
+        if iterations < 0:
+            raise ValueError("iterations must be ≥ 0")
+        self.iterations = int(iterations)
 
     def order(self, jobs: list[Job]) -> list[int]:
         return sorted(range(len(jobs)), key=lambda j: (jobs[j].deadline_s, jobs[j].release_s, j))
@@ -329,27 +345,43 @@ class EnergyAware(GpuPolicy):
     def schedule(self, ctx: JobContext, jobs: list[Job], rng: np.random.Generator | None = None) -> Schedule:
         rng = rng if rng is not None else np.random.default_rng(0)
         best = None
-        for order in (self.order(jobs), GpuPolicy.order(self, jobs)):
+        release_order = GpuPolicy.order(self, jobs)
+        for order, energy in ((self.order(jobs), True), (release_order, True), (release_order, False)):
             loads = ctx.loads()
-            placements, rejected = self._construct(ctx, jobs, loads, order)
+            placements, rejected = self._construct(ctx, jobs, loads, order, energy)
             score = _score(jobs, placements, loads)
             if best is None or score < best[0]:
                 best = (score, placements, rejected)
         score, placements, rejected = best
         placed_jobs = sorted(placements)
         for _ in range(self.iterations if len(placed_jobs) > 1 else 0):
-            k = int(rng.integers(1, min(3, len(placed_jobs)) + 1))
-            out = [int(x) for x in rng.choice(placed_jobs, size=k, replace=False)]
+            out = _ruin(rng, placements, placed_jobs)
             loads = ctx.loads()
             trial = {j: pl for j, pl in placements.items() if j not in out}
             for pl in trial.values():
                 _redo(ctx, loads, pl)
             for j in rng.permutation(out).tolist():
-                trial[j] = self._insert(ctx, loads, jobs, j)
+                trial[j] = self._insert(ctx, loads, jobs, j, True)
             trial_score = _score(jobs, trial, loads)
             if trial_score <= score:
                 score, placements = trial_score, trial
         return _as_schedule(self.name, placements, rejected)
+
+
+def _ruin(rng: np.random.Generator, placements: dict[int, list[StagePlacement]], placed_jobs: list[int]) -> list[int]:
+    """Jobs to take out in one round of the search."""
+    move = rng.random()
+    if move < 0.5:
+        k = int(rng.integers(1, min(3, len(placed_jobs)) + 1))
+        return [int(x) for x in rng.choice(placed_jobs, size=k, replace=False)]
+    stages = [p for pl in placements.values() for p in pl]
+    pick = stages[int(rng.integers(len(stages)))]
+    if move < 0.75:
+        out = sorted({p.job for p in stages if p.host == pick.host})
+    else:
+        t = int(rng.integers(pick.start_s, pick.end_s))
+        out = sorted({p.job for p in stages if p.start_s <= t < p.end_s})
+    return out
 
 
 class EnergyAwareUncapped(EnergyAware):
@@ -361,15 +393,18 @@ POLICIES: dict[str, type[GpuPolicy]] = {p.name: p for p in (Asap, EnergyAware, A
 DEFAULT_POLICIES = ("asap", "energy-aware")
 
 
-def make_policy(name: str) -> GpuPolicy:
-    """A policy by name.
+def make_policy(name: str, iterations: int | None = None) -> GpuPolicy:
+    """A policy by name; ``iterations`` sets the energy-aware search's rounds (default 500).
 
     Raises:
         ValueError: unknown name (the message lists the known ones).
     """
     if name not in POLICIES:
         raise ValueError(f"unknown policy {name!r}; known: {', '.join(POLICIES)}")
-    return POLICIES[name]()
+    cls = POLICIES[name]
+    if issubclass(cls, EnergyAware) and iterations is not None:
+        return cls(iterations)
+    return cls()
 
 
 __all__ = ["DEFAULT_POLICIES", "POLICIES", "REJECTED", "GpuPolicy", "JobContext", "Schedule", "StagePlacement",

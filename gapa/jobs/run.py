@@ -191,7 +191,7 @@ def fast_energy_j(ctx: JobContext, jobs: list[Job], schedule: Schedule, lab: Sim
 
 
 def run_jobs(problem: Problem, lab_allocation: np.ndarray, jobs: list[Job], policies: list[str],
-             profile: GpuProfile | None = None, seed: int = 0) -> list[JobsRun]:
+             profile: GpuProfile | None = None, seed: int = 0, iterations: int | None = None) -> list[JobsRun]:
     """Schedule ``jobs`` with each policy around the lab VMs, simulate, cross-check.
 
     Args:
@@ -201,6 +201,7 @@ def run_jobs(problem: Problem, lab_allocation: np.ndarray, jobs: list[Job], poli
         policies: policy names.
         profile: GPU profile; default: the scenario's ``[gpu_jobs] profile`` or the built-in one.
         seed: the run's one seed; each policy's RNG is ``numpy.random.default_rng(seed)``.
+        iterations: rounds of the energy-aware search (default 500).
 
     Raises:
         ValueError: the fleet has no GPU hosts, the profile lacks a GPU or cap, or an unknown policy.
@@ -210,7 +211,7 @@ def run_jobs(problem: Problem, lab_allocation: np.ndarray, jobs: list[Job], poli
         raise ValueError(f"the fleet of {problem.scenario.source} has no GPU hosts "
                          "(give a host group gpus = {{ count, model, idle_w, max_w }})")
     profile = profile or load_profile(problem.scenario.gpu_jobs.profile)
-    made = [make_policy(name) for name in policies]
+    made = [make_policy(name, iterations) for name in policies]
     ctx = JobContext(problem, lab_allocation, profile)
     lab = simulate(problem, lab_allocation)
     runs = []

@@ -39,8 +39,8 @@ from typing import Any
 
 #: forward MFLOPs per 32 × 32 image
 NETWORKS: dict[str, tuple[float, str]] = {
-    "shufflenetv2": (46.0, "ours: ShuffleNetV2 1x is 146 MFLOPs at 224 px (Ma et al. 2018); its CIFAR "
-                           "variant runs its stages at 16/8/4 px instead of 28/14/7, about 0.33 of that"),
+    "shufflenetv2": (46.0, ("ours: ShuffleNetV2 1x is 146 MFLOPs at 224 px (Ma et al. 2018); its CIFAR "
+                           "variant runs its stages at 16/8/4 px instead of 28/14/7, about 0.33 of that")),
     "resnet56": (125.0, "Li et al., Pruning filters for efficient ConvNets, ICLR 2017, Table 2"),
     "resnet110": (253.0, "Li et al. 2017, Table 2"),
     "vgg16": (313.0, "Li et al. 2017, Table 1 (VGG-16 for CIFAR-10)"),
