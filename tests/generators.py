@@ -116,30 +116,3 @@ def small_problem(n: int = 30) -> Problem:
                    HostGroup("b", 4, 16, 3000, 65536, ShapeModel("linear", 90, 300))])
     return Problem(w, Scenario(fleet))
 
-
-def random_gpu_jobs(rng: np.random.Generator, n_jobs: int | None = None):
-    """A random batch of pruning jobs released during a lab day (08:00-18:00), each with a
-    deadline 20-48 h after its release: random templates, networks, datasets and sizes."""
-    from gapa.jobs import make_job
-
-    n = int(rng.integers(6, 15)) if n_jobs is None else n_jobs
-    jobs = []
-    for k in range(n):
-        template = str(rng.choice(["ginp", "partition", "gating"]))
-        network = str(rng.choice(["resnet56", "resnet110", "vgg16"]))
-        dataset = str(rng.choice(["cifar10", "cifar100"]))
-        params: dict[str, object] = {"network": network, "dataset": dataset}
-        if template == "ginp":
-            gpus = int(rng.choice([1, 1, 2]))
-            params.update(pretrain=int(rng.choice([0, 100, 200, 300])), iterations=int(rng.integers(2, 7)),
-                          retrain=int(rng.integers(20, 61)))
-        elif template == "partition":
-            gpus = int(rng.choice([2, 4]))
-            params.update(epochs=int(rng.integers(60, 200)), keep=round(float(rng.uniform(0.3, 0.8)), 2))
-        else:
-            gpus = 1
-            params.update(epochs=int(rng.integers(100, 250)))
-        release = int(rng.integers(8 * 3600, 18 * 3600))
-        deadline = release + int(rng.integers(20 * 3600, 48 * 3600))
-        jobs.append(make_job(f"job{k}", template, release, deadline, gpus, params))
-    return jobs

@@ -25,7 +25,7 @@ from gapa.run import run_allocator
 from gapa.scenario import Scenario, load_scenario
 from gapa.simulation import simulate
 from gapa.workload import Workload, load_workload
-from tests.generators import random_gpu_jobs
+from gapa.jobs.synthetic import random_gpu_jobs
 
 ROOT = Path(__file__).resolve().parent.parent
 ONEDAY = ROOT / "workloads/oneday.csv"
@@ -140,6 +140,20 @@ def test_random_job_sets_energy_aware_saves_ten_percent(oneday_gpu, seed):
     check_schedule(aware, lab)
     assert aware.gpu_share_j <= 0.9 * asap.gpu_share_j, (aware.gpu_share_j, asap.gpu_share_j)
     assert set(asap.met()) <= set(aware.met())
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_random_tight_job_sets_keep_every_deadline_asap_meets(oneday_gpu, seed):
+    """25 jobs with 1.5-8 h from release to deadline, so that asap misses some: energy-aware
+    still meets every deadline asap meets, and saves at least 10 % (with 150 search rounds
+    instead of the default 500, to keep the suite quick)."""
+    problem, lab = oneday_gpu
+    jobs = random_gpu_jobs(np.random.default_rng(200 + seed), 25, slack_h=(1.5, 8))
+    asap, aware = run_jobs(problem, lab, jobs, ["asap", "energy-aware"], seed=seed, iterations=150)
+    check_schedule(aware, lab)
+    assert len(asap.met()) < len(jobs), "the set should be tight enough for asap to miss some"
+    assert set(asap.met()) <= set(aware.met())
+    assert aware.gpu_share_j <= 0.9 * asap.gpu_share_j
 
 
 def test_same_seed_same_schedule(oneday_gpu):

@@ -151,8 +151,10 @@ class HostLoad:
         """Energy of the host with its items, joules (0 when it holds none)."""
         if not self._start:
             return 0.0
-        s, e, u, x = self._base_arrays()
-        return float(self._energy_rows(s[None], e[None], u[None], x[None])[0])
+        if "energy" not in self._cache:
+            s, e, u, x = self._base_arrays()
+            self._cache["energy"] = float(self._energy_rows(s[None], e[None], u[None], x[None])[0])
+        return self._cache["energy"]  # type: ignore[return-value]
 
     def energies_with(self, starts: np.ndarray, ends: np.ndarray, util_units: int,
                       extra_w: np.ndarray) -> np.ndarray:

@@ -99,6 +99,7 @@ class JobContext:
         self.settings = problem.scenario.gpu_jobs
         self.gpu_hosts = np.flatnonzero(f.gpus > 0)
         self.caps: dict[int, tuple[float, ...]] = {}
+        self._options: dict[tuple[int, float, bool], list[_Option]] = {}
         self.default_cap: dict[int, float] = {}
         for g in f.groups:
             if g.gpus is None:
@@ -125,13 +126,17 @@ class JobContext:
 
     def options(self, host: int, work: float, capped: bool) -> list[_Option]:
         """Ways to run ``work`` reference epochs on ``host``: every allowed cap, or the default only."""
-        model = self.problem.fleet.groups[int(self.problem.fleet.group_of_host[host])].gpus.model
-        caps = self.caps[host] if capped else (self.default_cap[host],)
-        out = []
-        for c in caps:
-            secs, watts = self.profile.at(model, c)
-            out.append(_Option(c, max(1, math.ceil(work * secs - 1e-9)), watts))
-        return out
+        group = int(self.problem.fleet.group_of_host[host])
+        key = (group, work, capped)
+        if key not in self._options:
+            model = self.problem.fleet.groups[group].gpus.model
+            caps = self.caps[host] if capped else (self.default_cap[host],)
+            out = []
+            for c in caps:
+                secs, watts = self.profile.at(model, c)
+                out.append(_Option(c, max(1, math.ceil(work * secs - 1e-9)), watts))
+            self._options[key] = out
+        return self._options[key]
 
     def demand(self, gpus: int) -> tuple[int, int]:
         """Host cores and RAM (MB) a stage on ``gpus`` GPUs takes."""
