@@ -12,7 +12,6 @@ below asap's while meeting every deadline asap meets.
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 
 import numpy as np
@@ -29,12 +28,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def compare(problem, lab, jobs, seed):
-    t0 = time.perf_counter()
     asap, aware = run_jobs(problem, lab, jobs, ["asap", "energy-aware"], seed=seed)
-    took = time.perf_counter() - t0
     change = aware.gpu_share_j / asap.gpu_share_j - 1
     kept = set(asap.met()) <= set(aware.met())
-    return asap, aware, change, kept, took
+    return asap, aware, change, kept
 
 
 def main() -> None:
@@ -45,14 +42,14 @@ def main() -> None:
     problem = Problem(load_workload(ROOT / "workloads/oneday.csv"), load_scenario(ROOT / "scenarios/lab_gpu.toml"))
     lab = run_allocator(problem, "bfd").allocation
     print(f"gapa {gapa.__version__}; lab: oneday by BFD on lab_gpu.toml")
-    asap, aware, change, kept, took = compare(problem, lab, load_jobs(ROOT / "workloads/gpu_jobs.csv"), 0)
+    asap, aware, change, kept = compare(problem, lab, load_jobs(ROOT / "workloads/gpu_jobs.csv"), 0)
     print(f"shipped  14 jobs: GPU share asap {asap.gpu_share_j / JOULES_PER_KWH:.3f} kWh, energy-aware "
           f"{aware.gpu_share_j / JOULES_PER_KWH:.3f} kWh ({change * 100:+.1f} %), deadlines "
           f"{len(asap.met())}/{len(aware.met())} of 14, asap's kept: {kept}; energy-aware {aware.schedule_s:.1f} s")
     changes = []
     for seed in range(args.sets):
         jobs = random_gpu_jobs(np.random.default_rng(seed))
-        asap, aware, change, kept, took = compare(problem, lab, jobs, seed)
+        asap, aware, change, kept = compare(problem, lab, jobs, seed)
         changes.append(change)
         print(f"random {seed:3d} {len(jobs):2d} jobs: {change * 100:+6.1f} %  deadlines met asap {len(asap.met())}, "
               f"energy-aware {len(aware.met())}, asap's kept: {kept}; energy-aware {aware.schedule_s:5.1f} s")
@@ -64,7 +61,7 @@ def main() -> None:
         print("-- scaling: energy-aware time against the number of jobs (one random set each) --")
         for n in (5, 10, 20, 40):
             jobs = random_gpu_jobs(np.random.default_rng(1000 + n), n)
-            asap, aware, change, kept, took = compare(problem, lab, jobs, 0)
+            asap, aware, change, kept = compare(problem, lab, jobs, 0)
             stages = sum(len(j.stages) for j in jobs)
             print(f"{n:3d} jobs ({stages:3d} stages): energy-aware {aware.schedule_s:6.1f} s "
                   f"({aware.schedule_s / stages * 1000:.0f} ms per stage), asap {asap.schedule_s:.2f} s, "

@@ -18,6 +18,7 @@ from gapa.jobs import load_jobs, load_profile, make_job, run_jobs
 from gapa.jobs.hostload import HostLoad
 from gapa.jobs.profile import parse_profile, profile_from_zeus, zeus_texts
 from gapa.jobs.run import JobsRun
+from gapa.jobs.synthetic import random_gpu_jobs
 from gapa.policy import PowerPolicy
 from gapa.power import OffsetModel, ShapeModel, specpower_model
 from gapa.problem import REJECTED, Problem
@@ -25,7 +26,6 @@ from gapa.run import run_allocator
 from gapa.scenario import Scenario, load_scenario
 from gapa.simulation import simulate
 from gapa.workload import Workload, load_workload
-from gapa.jobs.synthetic import random_gpu_jobs
 
 ROOT = Path(__file__).resolve().parent.parent
 ONEDAY = ROOT / "workloads/oneday.csv"
