@@ -409,7 +409,9 @@ def gpu_gantt_figure(run: Any, path: str | Path) -> Path | None:
             for a, b in tl.on_periods:
                 ax.barh(base[tl.host] - 0.5, (b - a) / 3600, left=a / 3600, height=gpus[tl.host], align="edge",
                         color="#7f8c8d", alpha=0.25, linewidth=0, zorder=1)
-    colours = {j: _TAB10(k % 10) for k, j in enumerate(sorted({p.job for p in pl}))}
+    jobs_placed = sorted({p.job for p in pl})
+    palette = _TAB10 if len(jobs_placed) <= 10 else colormaps["tab20"]
+    colours = {j: palette(k % palette.N) for k, j in enumerate(jobs_placed)}
     for p, lanes in zip(pl, _gpu_lanes(pl, gpus), strict=True):
         for k in lanes:
             ax.barh(base[p.host] + k - 0.42, (p.end_s - p.start_s) / 3600, left=p.start_s / 3600, height=0.84,

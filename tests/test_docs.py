@@ -29,3 +29,4 @@ def test_ci_runs_the_readme_test_command():
 
 def test_packaged_default_scenario_is_scenarios_lab_toml():
     assert (ROOT / "gapa/data/lab.toml").read_bytes() == (ROOT / "scenarios/lab.toml").read_bytes()
+    assert (ROOT / "gapa/data/lab_gpu.toml").read_bytes() == (ROOT / "scenarios/lab_gpu.toml").read_bytes()

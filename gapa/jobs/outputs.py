@@ -87,6 +87,20 @@ def _how(runs: list[JobsRun]) -> list[str]:
         lines.append(
             f"  - deadlines met: {s['deadlines_met']}/{s['jobs']} (asap: {b['deadlines_met']}/{b['jobs']}); makespan "
             f"{s['makespan_s'] / 3600:.1f} h (asap: {b['makespan_s'] / 3600:.1f} h).")
+    by_name = {r.policy: r for r in runs}
+    halves = ("asap-capped", "energy-aware-uncapped", "energy-aware")
+    if all(n in by_name for n in halves):
+        c, u, full = (by_name[n].gpu_share_j / base.gpu_share_j - 1 for n in halves)
+        lines += ["", f"Caps alone (asap-capped) change the GPU share by {c * 100:+.1f} %; placement and timing "
+                  f"alone (energy-aware-uncapped) by {u * 100:+.1f} %; both together (energy-aware) by "
+                  f"{full * 100:+.1f} %."]
+        capped = by_name["asap-capped"]
+        extra_h = float((capped.simulation.host_on_s - capped.lab.host_on_s).sum()) / 3600
+        base_h = float((base.simulation.host_on_s - base.lab.host_on_s).sum()) / 3600
+        if extra_h > base_h:
+            lines[-1] += (f" Capped stages run longer: placed as asap places them, they keep hosts on for GPU work "
+                          f"{extra_h:.1f} host-hours against {base_h:.1f}, which eats much of what the caps save; "
+                          "placed where they share powered hosts, they keep it.")
     return lines
 
 
