@@ -103,6 +103,9 @@ def test_gpu_share_at_least_the_gpus_own_draw(shipped_runs):
     for run in shipped_runs:
         parts = run.breakdown_j()
         assert run.gpu_share_j >= parts["gpu_above_idle"] - 1e-6
+        # here no stage runs on a host powered for labs, so the GPU share covers the GPUs' whole draw
+        if run.summary()["gpu_hours_in_lab_hours"] == 0:
+            assert run.gpu_share_j >= run.gpu_own_j()
         assert parts["hosts_on_for_gpu"] >= 0
         assert sum(parts.values()) == pytest.approx(run.gpu_share_j, rel=1e-12)
 
@@ -315,6 +318,24 @@ def test_bad_job_files_name_file_and_line(write, text, line, message):
     with pytest.raises(InputError) as info:
         load_jobs(path)
     assert info.value.line == line and message in info.value.problem and info.value.path == str(path)
+
+
+def test_scenario_names_its_own_profile(write, oneday_gpu):
+    """[gpu_jobs] profile = "file.csv" (relative to the scenario) replaces the built-in profile."""
+    problem, lab = oneday_gpu
+    rows = ["gpu,power_limit_w,time_per_epoch_s,average_power_w"]
+    rows += [f"v100,{c},{10 - c / 50},{c * 0.8}" for c in (100, 150, 250)]
+    rows += [f"a40,{c},{9 - c / 50},{c * 0.7}" for c in (100, 200, 300)]
+    write("mine.csv", "\n".join(rows) + "\n")
+    text = LAB_GPU.read_text().replace("[gpu_jobs]", '[gpu_jobs]\nprofile = "mine.csv"')
+    scenario = load_scenario(write("s.toml", text))
+    run = run_jobs(Problem(problem.workload, scenario), lab, load_jobs(GPU_JOBS)[:3], ["energy-aware"],
+                   iterations=5)[0]
+    assert {p.cap_w for p in run.schedule.placements} <= {100.0, 150.0, 200.0, 250.0, 300.0}
+    assert any(p.gpu_w == p.cap_w * 0.8 for p in run.schedule.placements)
+    bad = LAB_GPU.read_text().replace("[gpu_jobs]", '[gpu_jobs]\nprofile = "missing.csv"')
+    with pytest.raises(InputError, match="cannot read GPU profile"):
+        run_jobs(Problem(problem.workload, load_scenario(write("t.toml", bad))), lab, load_jobs(GPU_JOBS), ["asap"])
 
 
 def test_bad_profile_names_line():
