@@ -7,7 +7,9 @@ line on stderr naming the file, line and problem).
 from __future__ import annotations
 
 import json
+import math
 import shlex
+import sqlite3
 import sys
 import time
 from collections.abc import Callable
@@ -488,6 +490,89 @@ def jobs(ctx: click.Context, workload: Path, jobs_path: Path, scenario_path: Pat
     if out_dir is not None:
         console.print(f"results written to {escape(str(out_dir))}/", highlight=False)
     _warn_rejected(err, problem, [lab])
+
+
+@main.command()
+@click.argument("sweep_path", metavar="FILE", type=click.Path(path_type=Path))
+@click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
+              help="Run on this existing Dask cluster. Default: a local cluster of worker processes.")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Workers of the local cluster (default: one per core).")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
+              help="Where the store and the report go. Default: sweeps/<FILE's name> in the current directory.")
+@click.option("--store", "store_path", type=click.Path(path_type=Path), default=None,
+              help="The SQLite results store. Default: OUT/results.sqlite.")
+@click.option("--report", "report_only", is_flag=True,
+              help="Only turn the store into tables and a figure (OUT/report.md); run nothing.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+@click.pass_context
+def sweep(ctx: click.Context, sweep_path: Path, scheduler: str | None, workers: int | None, out_dir: Path | None,
+          store_path: Path | None, report_only: bool, quiet: bool) -> None:
+    """Run the grid of a sweep FILE on Dask, writing each run to a SQLite store as it finishes.
+
+    A rerun skips the runs already in the store (and retries failed ones); then the
+    store is turned into OUT/report.md, summary.csv, savings.csv and a figure.
+    """
+    from gapa.sweep import ResultStore, load_sweep, local_cluster, run_sweep
+    from gapa.sweep.report import savings_table, write_sweep_report
+
+    err = Console(stderr=True, highlight=False)
+    try:
+        spec = load_sweep(sweep_path)
+        out = out_dir or Path("sweeps") / sweep_path.stem
+        store = ResultStore(store_path or out / "results.sqlite")
+    except InputError as exc:
+        _fail(str(exc))
+        return
+    except (OSError, sqlite3.Error) as exc:
+        _fail(f"cannot open the results store: {exc}")
+        return
+    with store:
+        if not report_only:
+            try:
+                outcome = _run_sweep(spec, store, scheduler, workers, quiet, err, local_cluster, run_sweep)
+            except InputError as exc:
+                _fail(str(exc))
+                return
+            err.print(f"{outcome.total} runs: {outcome.skipped} already in the store, {outcome.ok} finished, "
+                      f"{outcome.failed} failed ({outcome.wall_s:.1f} s)", highlight=False)
+        try:
+            report = write_sweep_report(spec, store, out, _command_line(ctx).replace(" --report", "") + " --report")
+        except OSError as exc:
+            _fail(f"cannot write the report: {exc}")
+            return
+        savings = savings_table(spec, store)
+    console = _stdout()
+    if len(savings):
+        shown = savings.drop(columns=["idle_share"]).copy()
+        for col in ("saving_mean", "saving_std", "saving_worst", "saving_best"):
+            shown[col] = shown[col].map(lambda v: "–" if math.isnan(v) else f"{100 * v:+.2f} %")
+        console.print(shown.to_string(index=False), highlight=False, markup=False)
+    console.print(f"store: {escape(str(store.path))}; report: {escape(str(report))}", highlight=False)
+
+
+def _run_sweep(spec, store, scheduler, workers, quiet, err, local_cluster, run_sweep):
+    """Connect to (or start) a Dask cluster, run the grid with a progress bar, close what was started."""
+    from distributed import Client
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    show = not quiet and err.is_terminal
+    with Progress(TextColumn("sweep"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[state]}"),
+                  TimeElapsedColumn(), console=err, disable=not show, transient=False) as bar:
+        task = bar.add_task("sweep", total=None, state="starting")
+
+        def progress(done: int, running: int, failed: int, total: int) -> None:
+            bar.update(task, completed=done, total=total, state=f"running {running}, failed {failed}")
+
+        if scheduler:
+            try:
+                client = Client(scheduler, timeout="20s")
+            except OSError as exc:
+                _fail(f"cannot reach the Dask scheduler at {scheduler}: {exc}")
+            with client:
+                return run_sweep(spec, store, client, progress)
+        with local_cluster(workers) as cluster, Client(cluster) as client:
+            return run_sweep(spec, store, client, progress)
 
 
 @main.command()

@@ -455,3 +455,36 @@ def jobs_energy_figure(runs: Sequence[Any], path: str | Path) -> Path:
     ax.legend(fontsize=8, loc="lower right")
     ax.set_title("Where the GPU work's energy goes, per policy", fontsize=10)
     return _save(fig, path)
+
+
+# -- sweeps (gapa sweep --report) -----------------------------------------------------------
+
+def sweep_saving_figure(savings: Any, axis: str, axis_values: Sequence[str], baseline: str, path: str | Path,
+                        title: str) -> Path:
+    """Saving against ``baseline`` (percent) per value of the swept ``axis``, a line per
+    algorithm (and workload/scenario when those do not vary on x): the mean over seeds,
+    a bar from the worst to the best seed.  ``savings`` is :func:`gapa.sweep.report.savings_table`."""
+    numeric = axis == "power" and savings["idle_share"].notna().all()
+    fig = Figure(figsize=(9, 4.8), layout="constrained")
+    ax = fig.subplots()
+    others = [c for c in ("workload", "scenario", "power") if c != axis]
+    series = savings.groupby(["algorithm", *others], sort=False)
+    colours = algorithm_colours([str(k) for k in series.groups])
+    order = {v: i for i, v in enumerate(axis_values)}
+    for key, g in series:
+        g = g.sort_values(axis, key=lambda c: c.map(order))
+        x = g["idle_share"] * 100 if numeric else g[axis].map(order)
+        label = " · ".join(str(k) for k in (key if isinstance(key, tuple) else (key,))
+                           if str(k) not in ("as given", "default"))
+        colour = colours[str(key)]
+        ax.plot(x, g["saving_mean"] * 100, "o-", color=colour, label=label)
+        ax.vlines(x, g["saving_worst"] * 100, g["saving_best"] * 100, color=colour, alpha=0.6, linewidth=3)
+    if not numeric:
+        ax.set_xticks(range(len(axis_values)), list(axis_values), rotation=20, ha="right", fontsize=8)
+    ax.set_xlabel("idle power, % of peak" if numeric else axis)
+    ax.set_ylabel(f"energy saved against {baseline} (%)")
+    ax.axhline(0, color="grey", linewidth=0.8)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    ax.set_title(title, fontsize=10)
+    return _save(fig, path)

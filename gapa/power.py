@@ -187,6 +187,33 @@ class OffsetModel(PowerModel):
         return f"{self.base.describe()} + {self.label}"
 
 
+class IdleShareModel(PowerModel):
+    """A host curve with its idle share of peak power set to ``share``, its shape kept.
+
+    ``watts(u) = share × M + (1 − share) × M × g(u)``, where ``M`` is the base curve's
+    peak watts and ``g(u) = (P(u) − P(0)) / (M − P(0))`` its dynamic part from 0 to 1
+    (``g(u) = u`` for a flat curve).  Sweeps use it to ask how results change with
+    the share of idle power.
+    """
+
+    def __init__(self, base: PowerModel, share: float):
+        if not (isinstance(share, (int, float)) and 0 <= share <= 1):
+            raise ValueError(f"idle_share must be in [0, 1], got {share!r}")
+        self.base = base
+        self.share = float(share)
+        self.kind = base.kind
+        self._peak = base.max_w
+        self._idle = base.idle_w
+
+    def watts(self, u: Any) -> Any:
+        span = self._peak - self._idle
+        dynamic = (self.base.watts(u) - self._idle) / span if span > 0 else u
+        return self.share * self._peak + (1.0 - self.share) * self._peak * dynamic
+
+    def describe(self) -> str:
+        return f"{self.base.describe()} with idle at {self.share:.0%} of peak"
+
+
 def _accepts_arrays(func: Callable[[Any], Any]) -> bool:
     try:
         out = func(_CHECK_GRID)

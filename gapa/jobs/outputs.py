@@ -91,9 +91,9 @@ def _how(runs: list[JobsRun]) -> list[str]:
     halves = ("asap-capped", "energy-aware-uncapped", "energy-aware")
     if all(n in by_name for n in halves):
         c, u, full = (by_name[n].gpu_share_j / base.gpu_share_j - 1 for n in halves)
-        lines += ["", f"Caps alone (asap-capped) change the GPU share by {c * 100:+.1f} %; placement and timing "
+        lines += ["", (f"Caps alone (asap-capped) change the GPU share by {c * 100:+.1f} %; placement and timing "
                   f"alone (energy-aware-uncapped) by {u * 100:+.1f} %; both together (energy-aware) by "
-                  f"{full * 100:+.1f} %."]
+                  f"{full * 100:+.1f} %.")]
         capped = by_name["asap-capped"]
         extra_h = float((capped.simulation.host_on_s - capped.lab.host_on_s).sum()) / 3600
         base_h = float((base.simulation.host_on_s - base.lab.host_on_s).sum()) / 3600

@@ -1,0 +1,311 @@
+"""Sweep files: the axes of an experiment grid, read from TOML, expanded into runs.
+
+Shape (see ``scenarios/sweep_power_curves.toml``; paths are relative to the file)::
+
+    description = "…"
+    workloads = ["../workloads/oneday.csv",
+                 { path = "../benchmarks/data/tbpp/a1/cap100_n50_LonLr_1.txt", format = "tbpp" }]
+    scenarios = ["lab.toml"]        # optional; absent: a tbpp instance's own fleet, else lab.toml
+    seeds = 3                       # seeds 0, 1, 2 (or a list); deterministic allocators run once
+    [[power]]                       # optional axis: a variation of every host group's curve
+    name = "idle 30 %"
+    idle_share = 0.3                # keep each curve's peak and shape, set idle = 30 % of peak
+    [[power]]
+    name = "cubic"
+    curve = { model = "cubic", idle_w = 70, max_w = 250 }   # or replace every curve
+    [[algorithms]]
+    name = "bfd"
+    [[algorithms]]
+    name = "gapa"
+    settings = { generations = 40 }
+
+A run is one (workload, scenario, power variation, algorithm with settings, seed).
+Its id is a hash of those parameters, with the workload and scenario files by
+their content (SHA-256), so editing a file makes its runs new ones.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from gapa.allocators import ALLOCATORS, get_allocator
+from gapa.errors import InputError
+from gapa.fleet import Fleet, HostGroup
+from gapa.power import IdleShareModel, build_power_model
+from gapa.problem import Problem
+from gapa.readers import READERS, read_trace
+from gapa.scenario import Scenario, load_scenario
+
+
+class _WorkloadSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    path: str = Field(min_length=1)
+    format: str = "gapa"
+    ram_mb: int | None = Field(None, ge=0)
+
+    @field_validator("format")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        if v not in READERS:
+            raise ValueError(f"unknown format {v!r}; known: {', '.join(READERS)}")
+        return v
+
+
+class _PowerSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    name: str = Field(min_length=1)
+    idle_share: float | None = Field(None, ge=0, le=1, allow_inf_nan=False)
+    curve: dict[str, Any] | None = None
+
+
+class _AlgorithmSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    name: str
+    label: str = ""
+    settings: dict[str, Any] = {}
+
+    @field_validator("name")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        if v not in ALLOCATORS:
+            raise ValueError(f"unknown algorithm {v!r}; known: {', '.join(ALLOCATORS)}")
+        return v
+
+
+class _SweepSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    description: str = ""
+    workloads: list[str | _WorkloadSpec] = Field(min_length=1)
+    scenarios: list[str] = []
+    seeds: int | list[int] = 1
+    power: list[_PowerSpec] = []
+    algorithms: list[_AlgorithmSpec] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class PowerVariation:
+    """One value of the power axis: ``idle_share`` or a whole ``curve`` for every host group
+    (``name = "as given"`` with neither: the scenario's own curves)."""
+
+    name: str
+    idle_share: float | None = None
+    curve: dict[str, Any] | None = None
+
+    def apply(self, scenario: Scenario, base_dir: Path) -> Scenario:
+        """The scenario with every host group's curve varied."""
+        if self.idle_share is None and self.curve is None:
+            return scenario
+        groups = []
+        for g in scenario.fleet.groups:
+            if self.curve is not None:
+                model = build_power_model(self.curve, base_dir)
+            else:
+                model = IdleShareModel(g.power, self.idle_share)
+            groups.append(HostGroup(g.name, g.count, g.cores, g.mips_per_core, g.ram_mb, model, g.gpus))
+        return Scenario(Fleet(groups), scenario.policy, scenario.settings,
+                        f"{scenario.source} [{self.name}]", scenario.description, scenario.gpu_jobs)
+
+    def key(self) -> dict[str, Any]:
+        return {"name": self.name, "idle_share": self.idle_share, "curve": self.curve}
+
+
+AS_GIVEN = PowerVariation("as given")
+
+
+@dataclass(frozen=True)
+class WorkloadRef:
+    """A workload file of the grid: where it is, how to read it, and its content hash."""
+
+    path: Path
+    format: str = "gapa"
+    ram_mb: int | None = None
+    sha256: str = ""
+
+    @property
+    def label(self) -> str:
+        return self.path.name
+
+
+@dataclass(frozen=True)
+class ScenarioRef:
+    """A scenario of the grid: a file (with its content hash), or ``None`` = the default."""
+
+    path: Path | None
+    sha256: str = ""
+
+    @property
+    def label(self) -> str:
+        return self.path.name if self.path is not None else "default"
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One run of the grid (everything a worker needs besides the problem itself).
+
+    Attributes:
+        run_id: hash of the parameters (16 hex digits).
+        workload / scenario / power: the problem's three axes.
+        algorithm: allocator name; ``label`` tells apart two entries of one allocator.
+        settings: allocator settings.
+        seed: the run's seed.
+    """
+
+    run_id: str
+    workload: WorkloadRef
+    scenario: ScenarioRef
+    power: PowerVariation
+    algorithm: str
+    label: str
+    settings: dict[str, Any]
+    seed: int
+
+    @property
+    def problem_key(self) -> tuple[str, str, str]:
+        return (self.workload.sha256 + str(self.workload.path), str(self.scenario.path), self.power.name)
+
+    def params(self) -> dict[str, Any]:
+        """The run's parameters as stored (plain values)."""
+        return {"workload": str(self.workload.path), "format": self.workload.format,
+                "scenario": self.scenario.label, "power": self.power.name, "idle_share": self.power.idle_share,
+                "algorithm": self.label, "allocator": self.algorithm,
+                "settings": json.dumps(self.settings, sort_keys=True), "seed": self.seed}
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """An expanded sweep file.
+
+    Attributes:
+        source: the file.
+        description: its description.
+        runs: every run of the grid, in a fixed order.
+        axes: the values of each axis (for reports: which axes vary).
+    """
+
+    source: Path
+    description: str
+    runs: list[RunSpec]
+    axes: dict[str, list[str]] = field(default_factory=dict)
+
+
+def _sha256(path: Path, what: str, sweep: Path, line: int | None) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError as exc:
+        raise InputError(f"{what}s: cannot read {what} {path}: {exc.strerror}", sweep, line) from None
+
+
+def _run_id(parts: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def _line_of_key(text: str, key: str) -> int | None:
+    for i, line in enumerate(text.splitlines(), start=1):
+        if re.match(rf"^\s*(\[\[?\s*)?{re.escape(key)}\b", line):
+            return i
+    return None
+
+
+def load_sweep(path: str | Path) -> Sweep:
+    """Read, validate and expand a sweep file.
+
+    Raises:
+        InputError: naming the file (and the line when it can be told) and the problem.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read sweep: {exc.strerror}", path) from None
+    except UnicodeDecodeError:
+        raise InputError("sweep is not UTF-8 text", path) from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        m = re.search(r"\(at line (\d+), column \d+\)", str(exc))
+        raise InputError(f"invalid TOML: {re.sub(r' *[(]at line.*[)]', '', str(exc))}", path,
+                         int(m.group(1)) if m else None) from None
+    try:
+        spec = _SweepSpec.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(x) for x in err["loc"] if not str(x).startswith(("str", "_WorkloadSpec")))
+        msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+        raise InputError(f"{loc}: {msg}", path, _line_of_key(text, str(err["loc"][0]))) from None
+    base = path.parent
+    workloads = []
+    for w in spec.workloads:
+        w = _WorkloadSpec(path=w) if isinstance(w, str) else w
+        p = Path(w.path) if Path(w.path).is_absolute() else base / w.path
+        workloads.append(WorkloadRef(p, w.format, w.ram_mb, _sha256(p, "workload", path, _line_of_key(text, "workloads"))))
+    scenarios = []
+    for s in spec.scenarios or [None]:
+        if s is None:  # a trace's own fleet, else the packaged lab.toml (hashed, so a new default is a new run)
+            default = resources.files("gapa").joinpath("data/lab.toml").read_bytes()
+            scenarios.append(ScenarioRef(None, "default:" + hashlib.sha256(default).hexdigest()))
+        else:
+            p = Path(s) if Path(s).is_absolute() else base / s
+            scenarios.append(ScenarioRef(p, _sha256(p, "scenario", path, _line_of_key(text, "scenarios"))))
+    names = [pw.name for pw in spec.power]
+    if len(set(names)) != len(names):
+        raise InputError("two [[power]] entries have the same name", path, _line_of_key(text, "power"))
+    powers = []
+    for pw in spec.power:
+        if (pw.idle_share is None) == (pw.curve is None):
+            raise InputError(f"power {pw.name!r}: give exactly one of idle_share or curve", path,
+                             _line_of_key(text, "power"))
+        if pw.curve is not None:
+            try:
+                build_power_model(pw.curve, base)
+            except ValueError as exc:
+                raise InputError(f"power {pw.name!r}: {exc}", path, _line_of_key(text, "power")) from None
+        powers.append(PowerVariation(pw.name, pw.idle_share, pw.curve))
+    powers = powers or [AS_GIVEN]
+    seeds = list(range(spec.seeds)) if isinstance(spec.seeds, int) else list(dict.fromkeys(spec.seeds))
+    if not seeds:
+        raise InputError("seeds: give at least one seed", path, _line_of_key(text, "seeds"))
+    algorithms = []
+    for a in spec.algorithms:
+        try:
+            allocator = get_allocator(a.name, dict(a.settings))
+        except (TypeError, ValueError) as exc:
+            raise InputError(f"algorithms: settings of {a.name}: {exc}", path, _line_of_key(text, "algorithms")) from None
+        algorithms.append((a.name, a.label or a.name, dict(a.settings), bool(type(allocator).stochastic)))
+    labels = [label for _, label, _, _ in algorithms]
+    if len(set(labels)) != len(labels):
+        raise InputError("two [[algorithms]] entries have the same name: give one a label", path,
+                         _line_of_key(text, "algorithms"))
+    runs = []
+    for w in workloads:
+        for s in scenarios:
+            for pw in powers:
+                for name, label, settings, stochastic in algorithms:
+                    for seed in seeds if stochastic else seeds[:1]:
+                        parts = {"workload": w.sha256, "format": w.format, "ram_mb": w.ram_mb, "scenario": s.sha256,
+                                 "power": pw.key(), "algorithm": name, "settings": settings, "seed": seed}
+                        runs.append(RunSpec(_run_id(parts), w, s, pw, name, label, settings, seed))
+    axes = {"workload": [w.label for w in workloads], "scenario": [s.label for s in scenarios],
+            "power": [p.name for p in powers], "algorithm": labels, "seed": [str(s) for s in seeds]}
+    return Sweep(path, spec.description, runs, axes)
+
+
+def build_problem(run: RunSpec) -> Problem:
+    """The problem of a run, built on the client from its files (workers get it as data)."""
+    trace = read_trace(run.workload.path, run.workload.format, run.workload.ram_mb)
+    if run.scenario.path is not None:
+        scenario = load_scenario(run.scenario.path)
+    elif trace.scenario is not None:
+        scenario = trace.scenario
+    else:
+        scenario = load_scenario(Path(str(resources.files("gapa").joinpath("data/lab.toml"))))
+    base = run.scenario.path.parent if run.scenario.path is not None else Path(".")
+    return Problem(trace.workload, run.power.apply(scenario, base))
