@@ -490,6 +490,9 @@ def jobs(ctx: click.Context, workload: Path, jobs_path: Path, scenario_path: Pat
     if out_dir is not None:
         console.print(f"results written to {escape(str(out_dir))}/", highlight=False)
     _warn_rejected(err, problem, [lab])
+    for job, why in runs[0].schedule.rejected.items():  # the same jobs for every policy
+        err.print(f"[yellow]warning:[/] job {escape(job_list[job].job_id)} ({escape(str(jobs_path))}) was rejected: "
+                  f"{escape(why)}", markup=True, soft_wrap=True)
 
 
 @main.command()
@@ -566,7 +569,7 @@ def _run_sweep(spec, store, scheduler, workers, quiet, err, local_cluster, run_s
 
         if scheduler:
             try:
-                client = Client(scheduler, timeout="20s")
+                client = Client(scheduler, timeout="10s")
             except OSError as exc:
                 _fail(f"cannot reach the Dask scheduler at {scheduler}: {exc}")
             with client:

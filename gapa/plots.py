@@ -447,7 +447,7 @@ def jobs_energy_figure(runs: Sequence[Any], path: str | Path) -> Path:
         left += values
     for i, r in enumerate(runs):
         s = r.summary()
-        ax.text(left[i], i, f"  {r.gpu_share_j / JOULES_PER_KWH:,.2f} kWh; cap {s['mean_cap_w']:.0f} W; "
+        ax.text(left[i], i, f"  {r.gpu_share_j / JOULES_PER_KWH:,.2f} kWh; caps {100 * s['mean_cap_share']:.0f} % of max; "
                 f"{s['gpu_hours_in_lab_hours']:.1f} GPU-h in lab hours", va="center", fontsize=8)
     ax.set_xlim(0, left.max() * 1.6 if len(left) and left.max() > 0 else 1)
     ax.invert_yaxis()

@@ -414,11 +414,12 @@ def simulate(problem: Problem, allocation: np.ndarray, stages: StageLoad | None 
     H = fleet.size
     host_energy = np.zeros(H)
     host_on = np.zeros(H)
-    host_vms = np.bincount(item_host, minlength=H)
+    host_vms = np.zeros(H, dtype=np.int64)
     timelines = []
     for h, sim_host in hosts.items():
         if sim_host.state != OFF or sim_host.running:
             raise InfeasibleAllocation(f"{sim_host.name} did not finish the day switched off")
+        host_vms[h] = sim_host.arrived  # items actually admitted
         host_energy[h] = sim_host.energy_j
         tl = HostTimeline(h, sim_host.power_log, sim_host.on_periods, sim_host.energy_j, int(host_vms[h]))
         host_on[h] = tl.on_s

@@ -188,7 +188,7 @@ def jobs_table(runs: list[Any], baseline: str = "asap") -> TextTable:
             r.policy, _kwh(s["total_j"]), _kwh(s["lab_j"]), _kwh(s["gpu_share_j"]), _change(change),
             _kwh(s["gpu_own_j"]), _hours(s["makespan_s"]), f"{s['deadlines_met']}/{s['jobs']}",
             f"{s['gpu_hours_in_lab_hours']:.1f}/{s['gpu_hours']:.1f}",
-            DASH if s["mean_cap_w"] is None else f"{s['mean_cap_w']:.0f}", str(s["hosts_used_for_gpu"]),
+            DASH if s["mean_cap_share"] is None else f"{100 * s['mean_cap_share']:.0f}", str(s["hosts_used_for_gpu"]),
             f"{s['schedule_s']:.2f}",
         ])
     first = runs[0] if runs else None
@@ -208,12 +208,13 @@ def jobs_table(runs: list[Any], baseline: str = "asap") -> TextTable:
         f"change: GPU share against {baseline}",
         "GPUs own: the stages' GPUs at their profiled watts × time",
         "GPU-h in lab hours: GPU-hours run while the host was on for labs anyway / all GPU-hours",
+        "cap % of max: the power caps as a share of each GPU's board limit, weighted by GPU-hours",
     ]
     return TextTable(
         title,
         [("policy", "left"), ("total\nkWh", "right"), ("lab\nkWh", "right"), ("GPU share\nkWh", "right"),
          ("change", "right"), ("GPUs own\nkWh", "right"), ("makespan\nh", "right"), ("deadlines\nmet", "right"),
-         ("GPU-h in\nlab hours", "right"), ("mean\ncap W", "right"), ("GPU\nhosts", "right"),
+         ("GPU-h in\nlab hours", "right"), ("cap %\nof max", "right"), ("GPU\nhosts", "right"),
          ("schedule\ns", "right")],
         rows, notes, legend, compact=True)
 

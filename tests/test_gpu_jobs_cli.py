@@ -87,3 +87,12 @@ def test_jobs_unknown_gpu_model_exit_2(tmp_path):
     result = run("jobs", "workloads/oneday.csv", "--jobs", str(jobs), "--scenario", str(scenario))
     assert result.exit_code == 2
     assert str(scenario) in result.stderr and "'k80' is not in the GPU profile" in result.stderr
+
+
+def test_jobs_warns_about_a_rejected_job(tmp_path):
+    jobs = tmp_path / "jobs.csv"
+    jobs.write_text(SMALL_JOBS + "huge,partition,09:00,d3 09:00,8,epochs=10\n")
+    result = run("jobs", "workloads/oneday.csv", "--jobs", str(jobs), "--policy", "asap")
+    assert result.exit_code == 0
+    assert "warning: job huge" in result.stderr and "no GPU host has 8 GPUs" in result.stderr
+    assert "rejected huge" in result.stdout  # and in the table's notes

@@ -273,3 +273,59 @@ def _wait_for_rows(store_path: Path, n: int, proc: subprocess.Popen | None = Non
                 pass  # the table is not made yet, or the file is locked for a moment
         time.sleep(0.05)
     raise AssertionError(f"fewer than {n} rows after {timeout} s")
+
+
+# -- the command ---------------------------------------------------------------------------
+
+SMALL = f"""
+workloads = [{{ path = "{A1 / 'cap100_n50_t50_LonLr_1.txt'}", format = "tbpp" }}]
+seeds = 2
+[[power]]
+name = "idle 20 %"
+idle_share = 0.2
+[[power]]
+name = "idle 60 %"
+idle_share = 0.6
+[[algorithms]]
+name = "bfd"
+[[algorithms]]
+name = "ffd"
+"""
+
+
+def test_cli_runs_on_an_existing_cluster_and_reports(cluster, tmp_path):
+    c, _ = cluster
+    path = tmp_path / "small.toml"
+    path.write_text(SMALL)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["sweep", str(path), "--scheduler", c.scheduler_address, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "4 runs: 0 already in the store, 4 finished, 0 failed" in result.stderr
+    assert "ffd" in result.stdout and "%" in result.stdout
+    with ResultStore(out / "results.sqlite") as store:
+        rows = store.rows()
+    assert len(rows) == 4 and {r["status"] for r in rows} == {"ok"}
+    assert all(r["gapa_version"] and r["seed"] == 0 for r in rows)
+    report = (out / "report.md").read_text()
+    assert "Saving against bfd" in report and "figures/saving.png" in report
+    assert (out / "savings.csv").read_text().count("\n") == 1 + 2  # ffd in two power variations
+
+
+def test_cli_report_only_runs_nothing(tmp_path):
+    path = tmp_path / "small.toml"
+    path.write_text(SMALL)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["sweep", str(path), "--out", str(out), "--report"])
+    assert result.exit_code == 0, result.output
+    assert "0 finished" in (out / "report.md").read_text()
+    with ResultStore(out / "results.sqlite") as store:
+        assert store.rows() == []
+
+
+def test_cli_unreachable_scheduler_exits_2(tmp_path):
+    path = tmp_path / "small.toml"
+    path.write_text(SMALL)
+    result = CliRunner().invoke(main, ["sweep", str(path), "--scheduler", "tcp://127.0.0.1:9", "--out",
+                                       str(tmp_path / "o"), "--quiet"])
+    assert result.exit_code == 2
+    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in result.stderr

@@ -30,6 +30,8 @@ REQUIRED = ("job_id", "template", "release", "deadline")
 OPTIONAL = ("gpus", "params")
 _DAY = re.compile(r"^d(\d{1,3})\s+(\d{1,2}:\d{2}(?::\d{2})?)$", re.IGNORECASE)
 MAX_GPUS = 64
+#: latest job time accepted: a year after time 0, seconds
+MAX_TIME_S = 366 * 86400
 
 
 @dataclass(frozen=True)
@@ -56,8 +58,14 @@ class Job:
 
 
 def parse_time(text: str, what: str) -> int:
-    """A job time (``H:MM``, ``dN H:MM`` or minutes) → seconds."""
-    text = text.strip()
+    """A job time (``H:MM``, ``dN H:MM`` or minutes) → seconds, at most a year after time 0."""
+    seconds = _parse_time(text.strip(), what)
+    if seconds > MAX_TIME_S:
+        raise ValueError(f"{what} {text.strip()!r} is more than a year after time 0")
+    return seconds
+
+
+def _parse_time(text: str, what: str) -> int:
     m = _DAY.match(text)
     if m:
         day = int(m.group(1))
@@ -130,7 +138,7 @@ def load_jobs(path: str | Path) -> list[Job]:
             release = parse_time(row["release"], "release")
             deadline = parse_time(row["deadline"], "deadline")
             gtext = (row.get("gpus") or "").strip()
-            if gtext and not gtext.isdigit():
+            if gtext and not re.fullmatch(r"[0-9]+", gtext):
                 raise ValueError(f"gpus {gtext!r} is not a whole number")
             job = make_job(job_id, row["template"].strip().lower(), release, deadline,
                            int(gtext) if gtext else None, row.get("params") or "")

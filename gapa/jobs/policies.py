@@ -18,7 +18,7 @@ Policies (:data:`POLICIES`):
   Paying only the marginal energy makes it prefer hours when a host is already on
   (for labs or other GPU work: shared powered hours, consolidation) and caps that
   lower energy per epoch.  A job it cannot fit by its deadline this way is
-  scheduled again, stage by stage at the earliest finish.
+  scheduled again, stage by stage at the earliest finish, and the search never makes a late job later.
 * ``asap-capped`` and ``energy-aware-uncapped`` — the two halves of
   ``energy-aware`` on their own (asap's placement with the energy-best cap; energy-
   aware placement at the default cap), to show where a saving comes from.
@@ -113,6 +113,11 @@ class JobContext:
                 if c not in known:
                     raise ValueError(f"host group {g.name}: the GPU profile has no row for {g.gpus.model} at "
                                      f"{c:g} W (it has {', '.join(f'{x:g}' for x in known)})")
+                busy_w = profile.at(g.gpus.model, c)[1]
+                if g.gpus.idle_w >= busy_w:
+                    raise ValueError(f"host group {g.name}: idle_w {g.gpus.idle_w:g} W is not below what a "
+                                     f"{g.gpus.model} draws running at its {c:g} W cap ({busy_w:.1f} W, from the "
+                                     "GPU profile)")
             for h in np.flatnonzero(f.group_of_host == f.groups.index(g)):
                 self.caps[int(h)] = tuple(caps)
                 self.default_cap[int(h)] = float(g.gpus.max_w)
@@ -209,9 +214,10 @@ def _as_schedule(name: str, placements: dict[int, list[StagePlacement]], rejecte
 
 
 def _score(jobs: list[Job], placements: dict[int, list[StagePlacement]], loads: dict[int, HostLoad]):
-    """(deadlines missed, energy of the GPU hosts in J): what the energy-aware search minimises."""
-    missed = sum(1 for j, pl in placements.items() if pl[-1].end_s > jobs[j].deadline_s)
-    return missed, round(sum(load.energy_j() for load in loads.values()), 6)
+    """(deadlines missed, seconds late in all, energy of the GPU hosts in J): what the energy-aware
+    search minimises, in that order — a late job is never made later to save energy."""
+    late = [pl[-1].end_s - jobs[j].deadline_s for j, pl in placements.items() if pl[-1].end_s > jobs[j].deadline_s]
+    return len(late), sum(late), round(sum(load.energy_j() for load in loads.values()), 6)
 
 
 def _undo(loads: dict[int, HostLoad], placed: list[StagePlacement]) -> None:
@@ -233,8 +239,9 @@ def _unrunnable(ctx: JobContext, job: Job) -> str:
     hosts = ctx.gpu_hosts
     ok = (f.gpus[hosts] >= job.gpus) & (f.cores[hosts] >= cores) & (f.ram_mb[hosts] >= ram)
     if not ok.any():
-        return (f"no host has {job.gpus} GPUs with {cores} cores and {ram} MB RAM free for them "
-                f"(largest: {int(f.gpus.max())} GPUs)")
+        return (f"no GPU host has {job.gpus} GPUs, {cores} cores and {ram} MB of RAM, even empty "
+                f"(the largest have {int(f.gpus[hosts].max())} GPUs, {int(f.cores[hosts].max())} cores, "
+                f"{int(f.ram_mb[hosts].max())} MB)")
     return ""
 
 

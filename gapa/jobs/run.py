@@ -86,7 +86,8 @@ class JobsRun:
 
         * ``gpu_above_idle`` — the stages' GPUs above their idle draw;
         * ``hosts_on_for_gpu`` — host-seconds on beyond the lab-only run, at each host's idle power;
-        * ``rest`` — everything else: the stages' CPU load, boots and shutdowns.
+        * ``rest`` — everything else: the stages' CPU load, boots and shutdowns (negative when the
+          GPU work saves boots, or when boot seconds are charged at idle power above).
         """
         idle = self.problem.fleet.gpu_idle_w
         above = float(sum(p.gpus * (p.gpu_w - idle[p.host]) * (p.end_s - p.start_s)
@@ -112,7 +113,10 @@ class JobsRun:
         releases = [jobs[j].release_s for j in self.job_ends()]
         ends = self.job_ends()
         inside, gpu_s = self.gpu_seconds_in_lab_hours()
-        caps = [p.cap_w for p in placed]
+        weights = np.array([p.gpus * (p.end_s - p.start_s) for p in placed], dtype=float)
+        caps = np.array([p.cap_w for p in placed])
+        default = np.array([self.problem.fleet.groups[int(self.problem.fleet.group_of_host[p.host])].gpus.max_w
+                            for p in placed])
         parts = self.breakdown_j()
         return {
             "policy": self.policy,
@@ -133,7 +137,8 @@ class JobsRun:
             "stages": len(placed),
             "gpu_hours": gpu_s / 3600,
             "gpu_hours_in_lab_hours": inside / 3600,
-            "mean_cap_w": float(np.mean(caps)) if caps else None,
+            "mean_cap_w": float(np.average(caps, weights=weights)) if len(caps) else None,
+            "mean_cap_share": float(np.average(caps / default, weights=weights)) if len(caps) else None,
             "hosts_used_for_gpu": len({p.host for p in placed}),
             "host_on_s": self.simulation.on_s,
             "lab_host_on_s": self.lab.on_s,

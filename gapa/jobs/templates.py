@@ -139,12 +139,16 @@ def parse_params(template: Template, text: str) -> dict[str, Any]:
         ValueError: an unknown key, a bad value, or a value out of range (the message says which).
     """
     params = dict(template.defaults)
+    seen: set[str] = set()
     for part in (x.strip() for x in text.split(";")):
         if not part:
             continue
         key, sep, value = (s.strip() for s in part.partition("="))
         if not sep:
             raise ValueError(f"parameter {part!r} is not key=value")
+        if key in seen:
+            raise ValueError(f"parameter {key!r} is given twice")
+        seen.add(key)
         if key not in template.defaults:
             raise ValueError(f"template {template.name!r} has no parameter {key!r} "
                              f"(it has {', '.join(template.defaults)})")
