@@ -27,7 +27,7 @@ A1 = ROOT / "benchmarks/data/tbpp/a1"
 GRID = f"""
 description = "test grid"
 workloads = [{{ path = "{A1 / 'cap100_n50_t50_LonLr_1.txt'}", format = "tbpp" }},
-             {{ path = "{A1 / 'cap100_n50_t50_ShSm_1.txt'}", format = "tbpp" }}]
+             {{ path = "{A1 / 'cap100_n50_t50_LonLr_2.txt'}", format = "tbpp" }}]
 seeds = 3
 [[power]]
 name = "idle 30 %"
