@@ -467,15 +467,14 @@ def sweep_saving_figure(savings: Any, axis: str, axis_values: Sequence[str], bas
     numeric = axis == "power" and savings["idle_share"].notna().all()
     fig = Figure(figsize=(9, 4.8), layout="constrained")
     ax = fig.subplots()
-    others = [c for c in ("workload", "scenario", "power") if c != axis]
-    series = savings.groupby(["algorithm", *others], sort=False)
-    colours = algorithm_colours([str(k) for k in series.groups])
+    others = [c for c in ("workload", "scenario", "power") if c != axis and savings[c].nunique() > 1]
+    series = [(k if isinstance(k, tuple) else (k,), g) for k, g in savings.groupby(["algorithm", *others], sort=False)]
+    colours = algorithm_colours([str(k) for k, _ in series])
     order = {v: i for i, v in enumerate(axis_values)}
     for key, g in series:
         g = g.sort_values(axis, key=lambda c: c.map(order))
         x = g["idle_share"] * 100 if numeric else g[axis].map(order)
-        label = " · ".join(str(k) for k in (key if isinstance(key, tuple) else (key,))
-                           if str(k) not in ("as given", "default"))
+        label = " · ".join(str(k) for k in key if str(k) not in ("as given", "default"))
         colour = colours[str(key)]
         ax.plot(x, g["saving_mean"] * 100, "o-", color=colour, label=label)
         ax.vlines(x, g["saving_worst"] * 100, g["saving_best"] * 100, color=colour, alpha=0.6, linewidth=3)

@@ -44,6 +44,8 @@ def summary_table(sweep: Sweep, store: ResultStore) -> pd.DataFrame:
                                             host_on_h_mean=("host_on_s", lambda s: s.mean() / 3600))
     failed = df[df["status"] != "ok"].groupby(GROUP, sort=False).size().rename("failed")
     out = out.join(failed, how="outer").fillna({"failed": 0, "runs": 0})
+    out["runs"] = out["runs"].astype(int)
+    out["failed"] = out["failed"].astype(int)
     return out.reset_index()
 
 

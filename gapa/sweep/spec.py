@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -245,7 +246,7 @@ def load_sweep(path: str | Path) -> Sweep:
     workloads = []
     for w in spec.workloads:
         w = _WorkloadSpec(path=w) if isinstance(w, str) else w
-        p = Path(w.path) if Path(w.path).is_absolute() else base / w.path
+        p = Path(os.path.normpath(w.path if Path(w.path).is_absolute() else base / w.path))
         workloads.append(WorkloadRef(p, w.format, w.ram_mb, _sha256(p, "workload", path, _line_of_key(text, "workloads"))))
     scenarios = []
     for s in spec.scenarios or [None]:
@@ -253,7 +254,7 @@ def load_sweep(path: str | Path) -> Sweep:
             default = resources.files("gapa").joinpath("data/lab.toml").read_bytes()
             scenarios.append(ScenarioRef(None, "default:" + hashlib.sha256(default).hexdigest()))
         else:
-            p = Path(s) if Path(s).is_absolute() else base / s
+            p = Path(os.path.normpath(s if Path(s).is_absolute() else base / s))
             scenarios.append(ScenarioRef(p, _sha256(p, "scenario", path, _line_of_key(text, "scenarios"))))
     names = [pw.name for pw in spec.power]
     if len(set(names)) != len(names):
