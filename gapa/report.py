@@ -73,12 +73,19 @@ def report_markdown(out_dir: str | Path, command: str, problem: Problem, table: 
     lines += ["", "## Results", "", f"{table.title}", "", to_markdown(table).rstrip("\n")]
     if table.legend:
         lines += [""] + [f"- {entry}" for entry in table.legend]
-    if figures:
-        lines += ["", "## Figures"]
-        for fig in figures:
-            link = Path(os.path.relpath(fig.path, out)).as_posix()
-            lines += ["", f"### {fig.title}", "", f"![{fig.title}]({link})", "", fig.caption]
+    lines += figures_markdown(figures, out)
     return "\n".join(lines) + "\n"
+
+
+def figures_markdown(figures: Sequence[FigureFile], out_dir: str | Path) -> list[str]:
+    """A report's "Figures" section (lines), each figure linked relative to ``out_dir``."""
+    if not figures:
+        return []
+    lines = ["", "## Figures"]
+    for fig in figures:
+        link = Path(os.path.relpath(fig.path, out_dir)).as_posix()
+        lines += ["", f"### {fig.title}", "", f"![{fig.title}]({link})", "", fig.caption]
+    return lines
 
 
 def write_report(out_dir: str | Path, command: str, problem: Problem, table: TextTable,

@@ -10,14 +10,13 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import gapa
 from gapa.jobs.run import JobsRun
 from gapa.outputs import _json_safe, _write_rows
-from gapa.report import FigureFile
+from gapa.report import FigureFile, figures_markdown
 from gapa.run import JOULES_PER_KWH
 from gapa.tables import jobs_breakdown_table, jobs_table, to_markdown
 
@@ -126,11 +125,7 @@ def jobs_report_markdown(out_dir: Path, runs: list[JobsRun], figures: list[Figur
     lines += [""] + [f"- {x}" for x in table.legend + table.notes]
     lines += ["", "## How the saving arises", "", parts.title, "", to_markdown(parts).rstrip("\n"), ""]
     lines += [f"- {x}" for x in parts.legend] + [""] + _how(runs)
-    if figures:
-        lines += ["", "## Figures"]
-        for fig in figures:
-            link = Path(os.path.relpath(fig.path, out_dir)).as_posix()
-            lines += ["", f"### {fig.title}", "", f"![{fig.title}]({link})", "", fig.caption]
+    lines += figures_markdown(figures, out_dir)
     return "\n".join(lines) + "\n"
 
 

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from gapa.errors import InputError
+from gapa.workload import read_text_file
 
 COLUMNS = ("gpu", "power_limit_w", "time_per_epoch_s", "average_power_w")
 #: the Zeus rows the built-in profile is made of
@@ -120,13 +121,7 @@ def load_profile(path: str | Path | None = None) -> GpuProfile:
         text = resources.files("gapa").joinpath("data/gpu_profile.csv").read_text(encoding="utf-8")
         return parse_profile(text, "gapa/data/gpu_profile.csv (built in, from Zeus)")
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot read GPU profile: {exc.strerror}", path) from None
-    except UnicodeDecodeError:
-        raise InputError("GPU profile is not UTF-8 text", path) from None
-    return parse_profile(text, str(path))
+    return parse_profile(read_text_file(path, "GPU profile"), str(path))
 
 
 def profile_from_zeus(texts: dict[str, str]) -> str:
