@@ -520,15 +520,20 @@ def sweep(ctx: click.Context, sweep_path: Path, scheduler: str | None, workers: 
     from gapa.sweep.report import savings_table, write_sweep_report
 
     err = Console(stderr=True, highlight=False)
+    store_file = None
     try:
         spec = load_sweep(sweep_path)
         out = out_dir or Path("sweeps") / sweep_path.stem
-        store = ResultStore(store_path or out / "results.sqlite")
+        store_file = store_path or out / "results.sqlite"
+        if report_only and not store_file.is_file():
+            raise InputError("no results store to report on (run the sweep first, or give --out/--store)",
+                             store_file)
+        store = ResultStore(store_file)
     except InputError as exc:
         _fail(str(exc))
         return
     except (OSError, sqlite3.Error) as exc:
-        _fail(f"cannot open the results store: {exc}")
+        _fail(f"{store_file}: cannot open the results store: {exc}")
         return
     with store:
         if not report_only:
@@ -537,6 +542,11 @@ def sweep(ctx: click.Context, sweep_path: Path, scheduler: str | None, workers: 
             except InputError as exc:
                 _fail(str(exc))
                 return
+            except KeyboardInterrupt:
+                done = len(store.done_ids() & {r.run_id for r in spec.runs})
+                err.print(f"interrupted: {done} of {len(spec.runs)} runs are in {store.path}; "
+                          "run the same command again to finish the rest", highlight=False)
+                sys.exit(130)
             err.print(f"{outcome.total} runs: {outcome.skipped} already in the store, {outcome.ok} finished, "
                       f"{outcome.failed} failed ({outcome.wall_s:.1f} s)", highlight=False)
         try:
@@ -570,7 +580,7 @@ def _run_sweep(spec, store, scheduler, workers, quiet, err, local_cluster, run_s
         if scheduler:
             try:
                 client = Client(scheduler, timeout="10s")
-            except OSError as exc:
+            except (OSError, ValueError) as exc:
                 _fail(f"cannot reach the Dask scheduler at {scheduler}: {exc}")
             with client:
                 return run_sweep(spec, store, client, progress)

@@ -18,6 +18,7 @@ from click.testing import CliRunner
 
 from gapa.cli import main
 from gapa.errors import InputError
+from gapa.scenario import load_scenario as load_scenario_file
 from gapa.sweep import ResultStore, execute_run, load_sweep, local_cluster, run_sweep
 from gapa.sweep.report import savings_table, summary_table
 
@@ -123,6 +124,42 @@ def test_bad_sweep_files(tmp_path, text, message, line):
         assert info.value.line == line
 
 
+@pytest.mark.parametrize(("text", "message"), [
+    ('workloads = [""]\n[[algorithms]]\nname = "bfd"\n', "workloads.0.path"),
+    (f'workloads = ["{ROOT}/workloads/oneday.csv"]\nseeds = [-1]\n[[algorithms]]\nname = "gapa"\n', "seeds"),
+    (f'workloads = [{{ path = "{ROOT}/workloads/oneday.csv", format = "xml" }}]\n[[algorithms]]\nname = "bfd"\n',
+     "unknown format 'xml'"),
+    (f'workloads = ["{ROOT}/workloads/oneday.csv", "{ROOT}/workloads/oneday.csv"]\n[[algorithms]]\nname = "bfd"\n',
+     "the same run"),
+])
+def test_more_bad_sweep_files(tmp_path, text, message):
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(InputError, match=message):
+        load_sweep(path)
+
+
+def test_same_file_read_two_ways_is_two_problems(tmp_path):
+    path = tmp_path / "two.toml"
+    f = A1 / "cap100_n50_t50_LonLr_1.txt"
+    path.write_text(f'workloads = [{{ path = "{f}", format = "tbpp", ram_mb = 64 }},\n'
+                    f'             {{ path = "{f}", format = "tbpp", ram_mb = 128 }}]\n[[algorithms]]\nname = "bfd"\n')
+    a, b = load_sweep(path).runs
+    assert a.problem_key != b.problem_key and a.run_id != b.run_id
+    assert a.workload.label != b.workload.label
+
+
+def test_power_variation_keeps_gpu_idle_draw():
+    from gapa.power import OffsetModel
+    from gapa.sweep.spec import PowerVariation
+
+    scenario = load_scenario_file(ROOT / "scenarios/lab_gpu.toml")
+    varied = PowerVariation("idle 10 %", idle_share=0.1).apply(scenario, ROOT)
+    gpu = [g for g in varied.fleet.groups if g.gpus is not None][0]
+    assert isinstance(gpu.power, OffsetModel) and gpu.power.offset_w == 4 * 30
+    assert gpu.power.idle_w == pytest.approx(0.1 * gpu.power.base.max_w + 120)
+
+
 def test_bad_sweep_file_cli_exits_2(tmp_path):
     path = tmp_path / "bad.toml"
     path.write_text('workloads = ["nope.csv"]\n[[algorithms]]\nname = "bfd"\n')
@@ -181,10 +218,13 @@ def test_killing_a_worker_part_way_loses_nothing(cluster, reference, tmp_path):
     thread.start()
     _wait_for_rows(store_path, 3)
     pids = client.run(os.getpid)
-    victim = min(pids)
+    holders = [w for key, ws in client.who_has().items() if str(key).startswith("gapa-problem-") for w in ws]
+    victim = holders[0] if holders else min(pids)  # the worker holding a problem, if one still does
     os.kill(pids[victim], signal.SIGKILL)  # the nanny starts a new worker; Dask reruns its runs
     thread.join(timeout=240)
     assert not thread.is_alive()
+    assert outcome["first"].failed == 0, "Dask gives a lost worker's runs to another worker"
+    assert outcome["first"].ok == GRID_RUNS
     with ResultStore(store_path) as store:
         again = run_sweep(load_sweep(path), store, client)
     assert again.ok + again.skipped == GRID_RUNS
@@ -252,7 +292,7 @@ def test_report_tables_from_the_store(reference, tmp_path):
     # a saving is 1 - gapa / bfd of the same workload and power variation, by hand for one cell
     cell = savings.iloc[0]
     same = [r for r in sweep.runs
-            if r.params()["workload"] == cell["workload"] and r.params()["power"] == cell["power"]]
+            if r.labels()["workload"] == cell["workload"] and r.labels()["power"] == cell["power"]]
     bfd = [reference[r.run_id][3] for r in same if r.algorithm == "bfd"]
     ga = [reference[r.run_id][3] for r in same if r.algorithm == "gapa"]
     assert len(bfd) == 1 and len(ga) == 3
@@ -315,6 +355,9 @@ def test_cli_report_only_runs_nothing(tmp_path):
     path = tmp_path / "small.toml"
     path.write_text(SMALL)
     out = tmp_path / "out"
+    missing = CliRunner().invoke(main, ["sweep", str(path), "--out", str(out), "--report"])
+    assert missing.exit_code == 2 and "no results store to report on" in missing.stderr
+    ResultStore(out / "results.sqlite").close()  # an empty store
     result = CliRunner().invoke(main, ["sweep", str(path), "--out", str(out), "--report"])
     assert result.exit_code == 0, result.output
     assert "0 finished" in (out / "report.md").read_text()

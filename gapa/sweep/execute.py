@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import socket
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -75,11 +77,22 @@ ProgressCallback = Callable[[int, int, int, int], None]  # done, running, failed
 
 
 def local_cluster(n_workers: int | None = None):
-    """A Dask cluster of worker processes on this machine (one thread each, no dashboard)."""
+    """A Dask cluster of worker processes on this machine (one thread each, no dashboard).
+
+    Its processes are started with Ctrl-C (SIGINT) ignored, so an interrupt reaches only
+    the client, which then closes the cluster, instead of every worker printing a traceback.
+    """
     from distributed import LocalCluster
 
-    return LocalCluster(n_workers=n_workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                        dashboard_address=None, silence_logs=logging.CRITICAL, env=dict(WORKER_ENV))
+    if threading.current_thread() is not threading.main_thread():
+        return LocalCluster(n_workers=n_workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
+                            dashboard_address=None, silence_logs=logging.CRITICAL, env=dict(WORKER_ENV))
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # inherited by the processes started now
+    try:
+        return LocalCluster(n_workers=n_workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
+                            dashboard_address=None, silence_logs=logging.CRITICAL, env=dict(WORKER_ENV))
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def run_sweep(sweep: Sweep, store: ResultStore, client, progress: ProgressCallback | None = None) -> SweepOutcome:
@@ -92,10 +105,13 @@ def run_sweep(sweep: Sweep, store: ResultStore, client, progress: ProgressCallba
     t0 = time.perf_counter()
     if not todo:
         return SweepOutcome(len(sweep.runs), skipped, 0, 0, 0.0)
-    problems: dict[tuple[str, str, str], Any] = {}
+    problems: dict[tuple[Any, ...], Any] = {}
     for r in todo:
         if r.problem_key not in problems:
-            problems[r.problem_key] = client.scatter(build_problem(r), hash=False)
+            # a task that returns the problem, not a scatter: if the worker holding it dies,
+            # Dask makes it again from the task graph instead of cancelling the runs that need it
+            problems[r.problem_key] = client.submit(_the_problem, build_problem(r), pure=False,
+                                                    key=f"gapa-problem-{r.run_id}")
     futures = {}
     for r in todo:
         fut = client.submit(execute_run, problems[r.problem_key], r.algorithm, r.settings, r.seed,
@@ -103,7 +119,7 @@ def run_sweep(sweep: Sweep, store: ResultStore, client, progress: ProgressCallba
         futures[fut] = r
     ok = failed = 0
     if progress:
-        progress(0, min(len(todo), _slots(client)), 0, len(todo))
+        progress(0, _running(client), 0, len(todo))
     for fut in as_completed(list(futures)):
         run: RunSpec = futures[fut]
         try:
@@ -117,14 +133,18 @@ def run_sweep(sweep: Sweep, store: ResultStore, client, progress: ProgressCallba
             failed += 1
         fut.release()
         if progress:
-            left = len(todo) - ok - failed
-            progress(ok + failed, min(left, _slots(client)), failed, len(todo))
+            progress(ok + failed, _running(client), failed, len(todo))
     return SweepOutcome(len(sweep.runs), skipped, ok, failed, time.perf_counter() - t0)
 
 
-def _slots(client) -> int:
-    """Runs the cluster can hold at once (its worker threads)."""
+def _the_problem(problem: Problem) -> Problem:
+    return problem
+
+
+def _running(client) -> int:
+    """Runs being worked on by the cluster's workers right now."""
     try:
-        return max(1, sum(client.nthreads().values()))
+        assigned = sum(1 for keys in client.processing().values() for k in keys if str(k).startswith("gapa-run-"))
+        return min(assigned, sum(client.nthreads().values()))  # a worker may hold one queued beside its running one
     except Exception:  # noqa: BLE001 - only for the progress display
-        return 1
+        return 0

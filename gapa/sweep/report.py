@@ -28,20 +28,22 @@ GROUP = ["workload", "scenario", "power", "algorithm"]
 
 
 def _frame(sweep: Sweep, store: ResultStore) -> pd.DataFrame:
-    df = store.frame()
-    ids = {r.run_id for r in sweep.runs}
-    df = df[df["run_id"].isin(ids)].copy()
-    order = {name: i for axis in sweep.axes.values() for i, name in enumerate(axis)}
-    return df.sort_values(GROUP + ["seed"], key=lambda col: col.map(lambda v: order.get(str(v), v)))
+    """The store's rows of the sweep's current grid, labelled by the sweep file (not by what the
+    store recorded), in the file's order."""
+    df = store.frame().drop(columns=["workload", "scenario", "power", "algorithm"])
+    labels = pd.DataFrame([{"run_id": r.run_id, "order": i, **r.labels()} for i, r in enumerate(sweep.runs)])
+    df = labels.merge(df, on="run_id", how="inner")
+    return df.sort_values("order").drop(columns=["order"])
 
 
 def summary_table(sweep: Sweep, store: ResultStore) -> pd.DataFrame:
-    """Energy and on-time per grid cell (ok runs), with run and failure counts."""
+    """Energy, on-time and rejected VMs per grid cell (ok runs), with run and failure counts."""
     df = _frame(sweep, store)
     ok = df[df["status"] == "ok"]
     out = ok.groupby(GROUP, sort=False).agg(runs=("run_id", "size"), energy_kwh_mean=("energy_kwh", "mean"),
                                             energy_kwh_std=("energy_kwh", "std"),
-                                            host_on_h_mean=("host_on_s", lambda s: s.mean() / 3600))
+                                            host_on_h_mean=("host_on_s", lambda s: s.mean() / 3600),
+                                            rejected_mean=("rejected", "mean"))
     failed = df[df["status"] != "ok"].groupby(GROUP, sort=False).size().rename("failed")
     out = out.join(failed, how="outer").fillna({"failed": 0, "runs": 0})
     out["runs"] = out["runs"].astype(int)
@@ -56,18 +58,31 @@ def baseline_of(sweep: Sweep) -> str:
 
 
 def savings_table(sweep: Sweep, store: ResultStore) -> pd.DataFrame:
-    """Per grid cell of a non-baseline algorithm: the saving against the baseline over seeds."""
+    """Per grid cell of a non-baseline algorithm: the saving against the baseline over seeds.
+
+    The baseline is the same workload, scenario and power variation; a stochastic baseline is
+    paired seed by seed (else its one run serves every seed).  A cell whose baseline did not
+    finish keeps its row with no saving.  ``rejected`` and ``baseline_rejected`` are the mean
+    rejected VMs: a saving between runs that place different VMs compares different work.
+    """
     df = _frame(sweep, store)
     ok = df[df["status"] == "ok"]
     base_name = baseline_of(sweep)
     cell = ["workload", "scenario", "power"]
-    base = ok[ok["algorithm"] == base_name].groupby(cell, sort=False)["energy_j"].mean().rename("baseline_j")
-    rest = ok[ok["algorithm"] != base_name].join(base, on=cell)
-    rest = rest.dropna(subset=["baseline_j"])
-    rest["saving"] = 1 - rest["energy_j"] / rest["baseline_j"]
+    base = ok[ok["algorithm"] == base_name]
+    rest = ok[ok["algorithm"] != base_name]
+    if base["seed"].nunique() > 1:  # stochastic baseline: pair seed by seed
+        pair = base.set_index([*cell, "seed"])[["energy_j", "rejected"]]
+        rest = rest.join(pair.rename(columns={"energy_j": "baseline_j", "rejected": "baseline_rejected"}),
+                         on=[*cell, "seed"])
+    else:
+        single = base.groupby(cell, sort=False)[["energy_j", "rejected"]].mean()
+        rest = rest.join(single.rename(columns={"energy_j": "baseline_j", "rejected": "baseline_rejected"}), on=cell)
+    rest = rest.assign(saving=1 - rest["energy_j"] / rest["baseline_j"].where(rest["baseline_j"] > 0))
     out = rest.groupby(GROUP, sort=False).agg(seeds=("seed", "size"), saving_mean=("saving", "mean"),
                                               saving_std=("saving", "std"), saving_worst=("saving", "min"),
-                                              saving_best=("saving", "max"),
+                                              saving_best=("saving", "max"), rejected=("rejected", "mean"),
+                                              baseline_rejected=("baseline_rejected", "mean"),
                                               idle_share=("idle_share", "first"))
     return out.reset_index()
 

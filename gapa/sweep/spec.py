@@ -41,7 +41,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from gapa.allocators import ALLOCATORS, get_allocator
 from gapa.errors import InputError
 from gapa.fleet import Fleet, HostGroup
-from gapa.power import IdleShareModel, build_power_model
+from gapa.power import IdleShareModel, OffsetModel, build_power_model
 from gapa.problem import Problem
 from gapa.readers import READERS, read_trace
 from gapa.scenario import Scenario, load_scenario
@@ -85,7 +85,7 @@ class _AlgorithmSpec(BaseModel):
 class _SweepSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
     description: str = ""
-    workloads: list[str | _WorkloadSpec] = Field(min_length=1)
+    workloads: list[_WorkloadSpec] = Field(min_length=1)
     scenarios: list[str] = []
     seeds: int | list[int] = 1
     power: list[_PowerSpec] = []
@@ -107,10 +107,14 @@ class PowerVariation:
             return scenario
         groups = []
         for g in scenario.fleet.groups:
+            base = g.power.base if isinstance(g.power, OffsetModel) else g.power  # GPUs' idle draw kept apart
             if self.curve is not None:
-                model = build_power_model(self.curve, base_dir)
+                curve = {k: v for k, v in self.curve.items() if k != "csv_sha256"}
+                model = build_power_model(curve, base_dir)
             else:
-                model = IdleShareModel(g.power, self.idle_share)
+                model = IdleShareModel(base, self.idle_share)
+            if isinstance(g.power, OffsetModel):
+                model = OffsetModel(model, g.power.offset_w, g.power.label)
             groups.append(HostGroup(g.name, g.count, g.cores, g.mips_per_core, g.ram_mb, model, g.gpus))
         return Scenario(Fleet(groups), scenario.policy, scenario.settings,
                         f"{scenario.source} [{self.name}]", scenario.description, scenario.gpu_jobs)
@@ -124,28 +128,24 @@ AS_GIVEN = PowerVariation("as given")
 
 @dataclass(frozen=True)
 class WorkloadRef:
-    """A workload file of the grid: where it is, how to read it, and its content hash."""
+    """A workload file of the grid: where it is, how to read it, its content hash, and the
+    label tables show (the file name, or more where two entries would look alike)."""
 
     path: Path
     format: str = "gapa"
     ram_mb: int | None = None
     sha256: str = ""
-
-    @property
-    def label(self) -> str:
-        return self.path.name
+    label: str = ""
 
 
 @dataclass(frozen=True)
 class ScenarioRef:
-    """A scenario of the grid: a file (with its content hash), or ``None`` = the default."""
+    """A scenario of the grid: a file (with its content hash), or ``None`` = the default;
+    ``label`` is what tables show."""
 
     path: Path | None
     sha256: str = ""
-
-    @property
-    def label(self) -> str:
-        return self.path.name if self.path is not None else "default"
+    label: str = "default"
 
 
 @dataclass(frozen=True)
@@ -170,15 +170,23 @@ class RunSpec:
     seed: int
 
     @property
-    def problem_key(self) -> tuple[str, str, str]:
-        return (self.workload.sha256 + str(self.workload.path), str(self.scenario.path), self.power.name)
+    def problem_key(self) -> tuple[Any, ...]:
+        w = self.workload
+        return (str(w.path), w.format, w.ram_mb, str(self.scenario.path), self.power.name)
 
     def params(self) -> dict[str, Any]:
-        """The run's parameters as stored (plain values)."""
-        return {"workload": str(self.workload.path), "format": self.workload.format,
-                "scenario": self.scenario.label, "power": self.power.name, "idle_share": self.power.idle_share,
+        """The run's parameters as stored (plain values; reports take the labels from the sweep file)."""
+        w = self.workload
+        return {"workload": str(w.path), "format": w.format, "ram_mb": w.ram_mb,
+                "scenario": str(self.scenario.path) if self.scenario.path else "default",
+                "power": self.power.name, "idle_share": self.power.idle_share,
                 "algorithm": self.label, "allocator": self.algorithm,
                 "settings": json.dumps(self.settings, sort_keys=True), "seed": self.seed}
+
+    def labels(self) -> dict[str, str]:
+        """How tables name the run's cell: ``workload``, ``scenario``, ``power``, ``algorithm``."""
+        return {"workload": self.workload.label, "scenario": self.scenario.label, "power": self.power.name,
+                "algorithm": self.label}
 
 
 @dataclass(frozen=True)
@@ -235,19 +243,23 @@ def load_sweep(path: str | Path) -> Sweep:
         m = re.search(r"\(at line (\d+), column \d+\)", str(exc))
         raise InputError(f"invalid TOML: {re.sub(r' *[(]at line.*[)]', '', str(exc))}", path,
                          int(m.group(1)) if m else None) from None
+    if isinstance(raw.get("workloads"), list):  # a plain path is short for { path = "..." }
+        raw["workloads"] = [{"path": w} if isinstance(w, str) else w for w in raw["workloads"]]
     try:
         spec = _SweepSpec.model_validate(raw)
     except ValidationError as exc:
         err = exc.errors()[0]
-        loc = ".".join(str(x) for x in err["loc"] if not str(x).startswith(("str", "_WorkloadSpec")))
-        msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+        loc = ".".join(str(x) for x in err["loc"] if str(x) not in ("int", "list[int]"))
+        msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"].removeprefix("Value error, ")
         raise InputError(f"{loc}: {msg}", path, _line_of_key(text, str(err["loc"][0]))) from None
     base = path.parent
     workloads = []
     for w in spec.workloads:
-        w = _WorkloadSpec(path=w) if isinstance(w, str) else w
+        if not w.path.strip():
+            raise InputError("workloads: a path is empty", path, _line_of_key(text, "workloads"))
         p = Path(os.path.normpath(w.path if Path(w.path).is_absolute() else base / w.path))
         workloads.append(WorkloadRef(p, w.format, w.ram_mb, _sha256(p, "workload", path, _line_of_key(text, "workloads"))))
+    workloads = _labelled_workloads(workloads)
     scenarios = []
     for s in spec.scenarios or [None]:
         if s is None:  # a trace's own fleet, else the packaged lab.toml (hashed, so a new default is a new run)
@@ -255,7 +267,10 @@ def load_sweep(path: str | Path) -> Sweep:
             scenarios.append(ScenarioRef(None, "default:" + hashlib.sha256(default).hexdigest()))
         else:
             p = Path(os.path.normpath(s if Path(s).is_absolute() else base / s))
-            scenarios.append(ScenarioRef(p, _sha256(p, "scenario", path, _line_of_key(text, "scenarios"))))
+            scenarios.append(ScenarioRef(p, _sha256(p, "scenario", path, _line_of_key(text, "scenarios")), p.name))
+    names = [sc.label for sc in scenarios]
+    scenarios = [ScenarioRef(sc.path, sc.sha256, str(sc.path) if names.count(sc.label) > 1 else sc.label)
+                 for sc in scenarios]
     names = [pw.name for pw in spec.power]
     if len(set(names)) != len(names):
         raise InputError("two [[power]] entries have the same name", path, _line_of_key(text, "power"))
@@ -264,16 +279,25 @@ def load_sweep(path: str | Path) -> Sweep:
         if (pw.idle_share is None) == (pw.curve is None):
             raise InputError(f"power {pw.name!r}: give exactly one of idle_share or curve", path,
                              _line_of_key(text, "power"))
-        if pw.curve is not None:
+        curve = pw.curve
+        if curve is not None:
+            curve = dict(curve)
+            if isinstance(curve.get("csv"), str) and not Path(curve["csv"]).is_absolute():
+                curve["csv"] = os.path.normpath(base / curve["csv"])  # relative to the sweep file
             try:
-                build_power_model(pw.curve, base)
+                build_power_model(curve, base)
             except ValueError as exc:
                 raise InputError(f"power {pw.name!r}: {exc}", path, _line_of_key(text, "power")) from None
-        powers.append(PowerVariation(pw.name, pw.idle_share, pw.curve))
+            if isinstance(curve.get("csv"), str):  # its content, not its name, identifies the run
+                curve["csv_sha256"] = _sha256(Path(curve["csv"]), "curve", path, _line_of_key(text, "power"))
+        powers.append(PowerVariation(pw.name, pw.idle_share, curve))
     powers = powers or [AS_GIVEN]
     seeds = list(range(spec.seeds)) if isinstance(spec.seeds, int) else list(dict.fromkeys(spec.seeds))
     if not seeds:
         raise InputError("seeds: give at least one seed", path, _line_of_key(text, "seeds"))
+    if any(not 0 <= sd < 2**63 for sd in seeds):
+        raise InputError("seeds: each seed must be a whole number from 0 to 2**63 - 1", path,
+                         _line_of_key(text, "seeds"))
     algorithms = []
     for a in spec.algorithms:
         try:
@@ -290,13 +314,34 @@ def load_sweep(path: str | Path) -> Sweep:
         for s in scenarios:
             for pw in powers:
                 for name, label, settings, stochastic in algorithms:
-                    for seed in seeds if stochastic else seeds[:1]:
+                    for seed in seeds if stochastic else [0]:
                         parts = {"workload": w.sha256, "format": w.format, "ram_mb": w.ram_mb, "scenario": s.sha256,
                                  "power": pw.key(), "algorithm": name, "settings": settings, "seed": seed}
                         runs.append(RunSpec(_run_id(parts), w, s, pw, name, label, settings, seed))
-    axes = {"workload": [w.label for w in workloads], "scenario": [s.label for s in scenarios],
+    seen: dict[str, RunSpec] = {}
+    for r in runs:
+        if r.run_id in seen:
+            a, b = seen[r.run_id].labels(), r.labels()
+            raise InputError(f"two points of the grid are the same run ({a} and {b}): the same workload, "
+                             "scenario, power variation, allocator, settings and seed", path)
+        seen[r.run_id] = r
+    axes = {"workload": [w.label for w in workloads], "scenario": [sc.label for sc in scenarios],
             "power": [p.name for p in powers], "algorithm": labels, "seed": [str(s) for s in seeds]}
     return Sweep(path, spec.description, runs, axes)
+
+
+def _labelled_workloads(workloads: list[WorkloadRef]) -> list[WorkloadRef]:
+    """Label each workload by its file name, by its path where two names are the same, and add
+    the format and RAM where one path is read two ways."""
+    names = [w.path.name for w in workloads]
+    out = []
+    for w in workloads:
+        label = str(w.path) if names.count(w.path.name) > 1 else w.path.name
+        same = [v for v in workloads if v.path == w.path]
+        if len(same) > 1:
+            label += f" ({w.format}" + (f", {w.ram_mb} MB" if w.ram_mb is not None else "") + ")"
+        out.append(WorkloadRef(w.path, w.format, w.ram_mb, w.sha256, label))
+    return out
 
 
 def build_problem(run: RunSpec) -> Problem:
