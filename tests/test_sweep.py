@@ -155,7 +155,7 @@ def test_power_variation_keeps_gpu_idle_draw():
 
     scenario = load_scenario_file(ROOT / "scenarios/lab_gpu.toml")
     varied = PowerVariation("idle 10 %", idle_share=0.1).apply(scenario, ROOT)
-    gpu = [g for g in varied.fleet.groups if g.gpus is not None][0]
+    gpu = next(g for g in varied.fleet.groups if g.gpus is not None)
     assert isinstance(gpu.power, OffsetModel) and gpu.power.offset_w == 4 * 30
     assert gpu.power.idle_w == pytest.approx(0.1 * gpu.power.base.max_w + 120)
 
@@ -177,6 +177,26 @@ def test_store_replaces_a_rerun_and_skips_only_ok_runs(tmp_path):
         store.write({"run_id": "a", "algorithm": "bfd", "seed": 0}, {"status": "ok", "energy_j": 2.0})
         rows = store.rows()
     assert [(r["run_id"], r["status"], r["energy_j"]) for r in rows] == [("a", "ok", 2.0), ("b", "ok", 1.0)]
+
+
+def test_store_keeps_every_parameter_of_a_run(grid_file, tmp_path):
+    run = load_sweep(grid_file).runs[0]
+    with ResultStore(tmp_path / "s.sqlite") as store:
+        store.write({"run_id": run.run_id, **run.params()}, {"status": "ok", "energy_j": 1.0})
+        row = store.rows()[0]
+    for key, value in run.params().items():
+        assert row[key] == value, key
+
+
+def test_store_made_by_an_older_version_gains_new_columns(tmp_path):
+    path = tmp_path / "old.sqlite"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE runs (run_id TEXT PRIMARY KEY, status TEXT NOT NULL, energy_j REAL)")
+        db.execute("INSERT INTO runs VALUES ('x', 'ok', 5.0)")
+    with ResultStore(path) as store:
+        store.write({"run_id": "y", "ram_mb": 64}, {"status": "ok", "energy_j": 6.0})
+        assert store.done_ids() == {"x", "y"}
+        assert [r["ram_mb"] for r in store.rows()] == [None, 64]
 
 
 def test_execute_run_reports_a_failure_as_data(grid_file):

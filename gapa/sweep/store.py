@@ -3,8 +3,8 @@ run finishes, so an interrupted sweep loses only its unfinished runs.
 
 Table ``runs``: ``run_id`` (primary key: a run is written once, and a rerun of a
 failed run replaces its row), ``status`` (``ok`` or ``failed``), ``error``, the run's
-parameters (workload, format, scenario, power, idle_share, algorithm, allocator,
-settings as JSON, seed), its results (energy_j, energy_kwh, host_on_s, hosts_used,
+parameters (workload, format, ram_mb, scenario, power, idle_share, algorithm,
+allocator, settings as JSON, seed), its results (energy_j, energy_kwh, host_on_s, hosts_used,
 peak_hosts_on, placed, rejected, solve_s — seconds the allocator took — and wall_s,
 the whole run on its worker), ``gapa_version``, ``worker`` and ``record`` (the run's
 full summary as JSON).  Energies in joules and kWh, times in seconds.
@@ -19,7 +19,8 @@ from typing import Any, Self
 
 COLUMNS: dict[str, str] = {
     "run_id": "TEXT PRIMARY KEY", "status": "TEXT NOT NULL", "error": "TEXT",
-    "workload": "TEXT", "format": "TEXT", "scenario": "TEXT", "power": "TEXT", "idle_share": "REAL",
+    "workload": "TEXT", "format": "TEXT", "ram_mb": "INTEGER", "scenario": "TEXT", "power": "TEXT",
+    "idle_share": "REAL",
     "algorithm": "TEXT", "allocator": "TEXT", "settings": "TEXT", "seed": "INTEGER",
     "energy_j": "REAL", "energy_kwh": "REAL", "host_on_s": "REAL", "hosts_used": "INTEGER",
     "peak_hosts_on": "INTEGER", "placed": "INTEGER", "rejected": "INTEGER", "solve_s": "REAL", "wall_s": "REAL",
@@ -36,6 +37,10 @@ class ResultStore:
         self._db = sqlite3.connect(self.path)
         cols = ", ".join(f"{k} {v}" for k, v in COLUMNS.items())
         self._db.execute(f"CREATE TABLE IF NOT EXISTS runs ({cols})")
+        have = {row[1] for row in self._db.execute("PRAGMA table_info(runs)")}
+        for name, kind in COLUMNS.items():  # a store made by an older gapa gains the new columns
+            if name not in have:
+                self._db.execute(f"ALTER TABLE runs ADD COLUMN {name} {kind.replace(' PRIMARY KEY', '')}")
         self._db.commit()
 
     def close(self) -> None:
