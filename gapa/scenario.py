@@ -193,6 +193,28 @@ def _describe_loc(loc: tuple[Any, ...]) -> str:
     return out
 
 
+def read_toml(path: Path, what: str) -> tuple[dict[str, Any], str]:
+    """A TOML file (``what`` names it in messages) as ``(parsed dict, its text)``.
+
+    Raises:
+        InputError: unreadable, not UTF-8, or not TOML (naming the line).
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read {what}: {exc.strerror}", path) from None
+    except UnicodeDecodeError:
+        raise InputError(f"{what} is not UTF-8 text", path) from None
+    try:
+        return tomllib.loads(text), text
+    except tomllib.TOMLDecodeError as exc:
+        msg = str(exc)
+        m = re.search(r"\(at line (\d+), column \d+\)", msg)
+        line = int(m.group(1)) if m else None
+        msg = re.sub(r"\s*\(at line \d+, column \d+\)", "", msg)
+        raise InputError(f"invalid TOML: {msg}", path, line) from None
+
+
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario TOML file.
 
@@ -200,20 +222,7 @@ def load_scenario(path: str | Path) -> Scenario:
         InputError: naming the file, the line when it can be found, and the problem.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot read scenario: {exc.strerror}", path) from None
-    except UnicodeDecodeError:
-        raise InputError("scenario is not UTF-8 text", path) from None
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        msg = str(exc)
-        m = re.search(r"\(at line (\d+), column \d+\)", msg)
-        line = int(m.group(1)) if m else None
-        msg = re.sub(r"\s*\(at line \d+, column \d+\)", "", msg)
-        raise InputError(f"invalid TOML: {msg}", path, line) from None
+    raw, text = read_toml(path, "scenario")
     return scenario_from_dict(raw, source=path, text=text)
 
 

@@ -30,7 +30,6 @@ import hashlib
 import json
 import os
 import re
-import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -44,7 +43,7 @@ from gapa.fleet import Fleet, HostGroup
 from gapa.power import IdleShareModel, OffsetModel, build_power_model
 from gapa.problem import Problem
 from gapa.readers import READERS, read_trace
-from gapa.scenario import Scenario, load_scenario
+from gapa.scenario import Scenario, load_scenario, read_toml
 
 
 class _WorkloadSpec(BaseModel):
@@ -231,18 +230,7 @@ def load_sweep(path: str | Path) -> Sweep:
         InputError: naming the file (and the line when it can be told) and the problem.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot read sweep: {exc.strerror}", path) from None
-    except UnicodeDecodeError:
-        raise InputError("sweep is not UTF-8 text", path) from None
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        m = re.search(r"\(at line (\d+), column \d+\)", str(exc))
-        raise InputError(f"invalid TOML: {re.sub(r' *[(]at line.*[)]', '', str(exc))}", path,
-                         int(m.group(1)) if m else None) from None
+    raw, text = read_toml(path, "sweep")
     if isinstance(raw.get("workloads"), list):  # a plain path is short for { path = "..." }
         raw["workloads"] = [{"path": w} if isinstance(w, str) else w for w in raw["workloads"]]
     try:
