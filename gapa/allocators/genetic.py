@@ -255,7 +255,10 @@ class GAPA(Allocator):
                 0.1, min(pool.SAFETY_TIME_S * 2, t0 + self.time_limit - time.perf_counter()))
             alloc, _, _ = cg.solve_ip(incumbent, best_key[1], left, max_nodes=200)
         else:
-            alloc = pool.best(incumbent, packs, max_nodes=200, thorough=True)
+            # HiGHS's quick settings, not its thorough ones: with RINS, RENS and the root
+            # reduced-cost heuristic the root node of this MILP ran past the pool's 2 s safety
+            # limit on a1's small-item instances, which made runs depend on the machine's speed
+            alloc = pool.best(incumbent, packs, max_nodes=200)
         if alloc is None:
             return best_key, best_alloc, 0
         f_rej, f_energy, _ = self._evaluate(problem, alloc[None, :])
