@@ -34,7 +34,6 @@ class HostLoad:
         self.cores_cap = int(f.cores[host])
         self.ram_cap = int(f.ram_mb[host])
         self.gpus_cap = int(f.gpus[host])
-        self.cores_total = int(f.cores[host])
         self._model = f.models[int(f.model_of_host[host])]
         self._idle_w = float(f.idle_w[host])
         self._threshold = float(problem.idle_threshold_s[host])
@@ -75,7 +74,7 @@ class HostLoad:
 
     def utilisation_units(self, cores: int, cpu_util: float) -> int:
         """CPU utilisation that ``cores`` cores at load ``cpu_util`` add, in units of 1 / UTIL_UNITS."""
-        return int(np.rint(cores * cpu_util / self.cores_total * UTIL_UNITS))
+        return int(np.rint(cores * cpu_util / self.cores_cap * UTIL_UNITS))
 
     def event_times(self) -> np.ndarray:
         """Distinct start and end times of the items, ascending."""

@@ -143,6 +143,16 @@ class JobContext:
             self._options[key] = out
         return self._options[key]
 
+    def extra_w(self, p: StagePlacement) -> float:
+        """Watts a placed stage adds to its host while it runs, above its GPUs' idle draw."""
+        return p.gpus * (p.gpu_w - float(self.problem.fleet.gpu_idle_w[p.host]))
+
+    def place(self, loads: dict[int, HostLoad], p: StagePlacement) -> None:
+        """Add a placed stage to its host's load."""
+        load = loads[p.host]
+        load.add(p.start_s, p.end_s, p.cores, p.ram_mb, p.gpus,
+                 load.utilisation_units(p.cores, self.settings.cpu_util), self.extra_w(p))
+
     def demand(self, gpus: int) -> tuple[int, int]:
         """Host cores and RAM (MB) a stage on ``gpus`` GPUs takes."""
         return gpus * self.settings.cores_per_gpu, gpus * self.settings.ram_mb_per_gpu
@@ -201,9 +211,7 @@ class GpuPolicy:
         for i, stage in enumerate(job.stages):
             latest_end = job.deadline_s - rest[i]
             p = _best_placement(ctx, loads, job, j, i, ready, latest_end, mode, self.capped)
-            loads[p.host].add(p.start_s, p.end_s, p.cores, p.ram_mb, p.gpus,
-                              loads[p.host].utilisation_units(p.cores, ctx.settings.cpu_util),
-                              p.gpus * (p.gpu_w - float(ctx.problem.fleet.gpu_idle_w[p.host])))
+            ctx.place(loads, p)
             out.append(p)
             ready = p.end_s
         return out
@@ -228,9 +236,7 @@ def _undo(loads: dict[int, HostLoad], placed: list[StagePlacement]) -> None:
 
 def _redo(ctx: JobContext, loads: dict[int, HostLoad], placed: list[StagePlacement]) -> None:
     for p in placed:
-        load = loads[p.host]
-        load.add(p.start_s, p.end_s, p.cores, p.ram_mb, p.gpus, load.utilisation_units(p.cores, ctx.settings.cpu_util),
-                 p.gpus * (p.gpu_w - float(ctx.problem.fleet.gpu_idle_w[p.host])))
+        ctx.place(loads, p)
 
 
 def _unrunnable(ctx: JobContext, job: Job) -> str:

@@ -167,8 +167,6 @@ class JobsRun:
 def stage_load(ctx: JobContext, jobs: list[Job], schedule: Schedule) -> StageLoad:
     """The schedule as the simulation's stage table."""
     pl = schedule.placements
-    f = ctx.problem.fleet
-    idle = f.gpu_idle_w
     return StageLoad(
         names=np.array([f"{jobs[p.job].job_id}/{jobs[p.job].stages[p.stage].name}" for p in pl], dtype=object),
         chain=np.array([p.job for p in pl], dtype=np.int64),
@@ -179,7 +177,7 @@ def stage_load(ctx: JobContext, jobs: list[Job], schedule: Schedule) -> StageLoa
         ram_mb=np.array([p.ram_mb for p in pl], dtype=np.int64),
         gpus=np.array([p.gpus for p in pl], dtype=np.int64),
         cpu_util=np.full(len(pl), ctx.settings.cpu_util),
-        extra_w=np.array([p.gpus * (p.gpu_w - idle[p.host]) for p in pl], dtype=float),
+        extra_w=np.array([ctx.extra_w(p) for p in pl], dtype=float),
     )
 
 
@@ -187,9 +185,7 @@ def fast_energy_j(ctx: JobContext, jobs: list[Job], schedule: Schedule, lab: Sim
     """Total energy from the fast path: GPU hosts by :class:`HostLoad`, the others from the lab run."""
     loads = ctx.loads()
     for p in schedule.placements:
-        load = loads[p.host]
-        load.add(p.start_s, p.end_s, p.cores, p.ram_mb, p.gpus, load.utilisation_units(p.cores, ctx.settings.cpu_util),
-                 p.gpus * (p.gpu_w - float(ctx.problem.fleet.gpu_idle_w[p.host])))
+        ctx.place(loads, p)
     gpu_hosts = list(loads)
     others = float(lab.host_energy_j.sum() - lab.host_energy_j[gpu_hosts].sum())
     return others + sum(load.energy_j() for load in loads.values())

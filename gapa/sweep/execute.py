@@ -84,13 +84,15 @@ def local_cluster(n_workers: int | None = None):
     """
     from distributed import LocalCluster
 
-    if threading.current_thread() is not threading.main_thread():
+    def start():
         return LocalCluster(n_workers=n_workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
                             dashboard_address=None, silence_logs=logging.CRITICAL, env=dict(WORKER_ENV))
+
+    if threading.current_thread() is not threading.main_thread():
+        return start()  # only the main thread may set signal handlers
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # inherited by the processes started now
     try:
-        return LocalCluster(n_workers=n_workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                            dashboard_address=None, silence_logs=logging.CRITICAL, env=dict(WORKER_ENV))
+        return start()
     finally:
         signal.signal(signal.SIGINT, previous)
 
