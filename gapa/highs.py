@@ -1,5 +1,9 @@
 """A quiet HiGHS: the LP/MILP solver behind the set-covering recombination and the exact solver.
 
+:class:`CheckLimit` gives a MILP a work limit that does not depend on the machine's
+speed.  HiGHS (1.16) has none of its own for the root node, and a wall-clock limit
+makes the result depend on the machine's speed and load.
+
 HiGHS prints a banner to the process's standard output the first time a solver object is
 made, whatever its options say (highspy 1.16), which would break ``--json`` output and
 clutter tables.  :func:`new_highs` makes the first one with file descriptor 1 pointed at
@@ -36,3 +40,32 @@ def new_highs(threads: int = 1, seed: int = 0) -> highspy.Highs:
     h.setOptionValue("threads", int(threads))
     h.setOptionValue("random_seed", int(seed))
     return h
+
+
+class CheckLimit:
+    """A deterministic work limit for one HiGHS MILP: interrupt it at its ``checks``-th
+    check of its limits.
+
+    HiGHS's MIP solver checks its limits at fixed points of its search (in the root
+    node's cut loop and heuristics as well as between nodes), and it calls the
+    ``kCallbackMipInterrupt`` callback at each of them.  Single-threaded, the same
+    model meets the same checks in the same order on any machine, so stopping at the
+    ``checks``-th one stops after the same work everywhere.  (On a1's MILPs HiGHS made
+    roughly 500–1000 checks per second on our machine; the gaps between checks are
+    not bounded, so this is no substitute for a wall-clock safety limit, only for
+    relying on it.)  After the run, :attr:`count` is the number of checks made and
+    :attr:`hit` whether the limit stopped the solve.
+    """
+
+    def __init__(self, h: highspy.Highs, checks: int):
+        self.checks = int(checks)
+        self.count = 0
+        self.hit = False
+        h.setCallback(self._check, None)
+        h.startCallback(highspy.cb.HighsCallbackType.kCallbackMipInterrupt)
+
+    def _check(self, _type, _message, _data_out, data_in, _user_data) -> None:
+        self.count += 1
+        if self.count >= self.checks:
+            self.hit = True
+            data_in.user_interrupt = True

@@ -4,6 +4,8 @@ when dropping a VM from a host never costs energy."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -18,6 +20,8 @@ from gapa.problem import REJECTED, Problem
 from gapa.scenario import Scenario
 from gapa.workload import Workload
 from tests.generators import problems
+
+A1 = Path(__file__).resolve().parents[1] / "benchmarks" / "data" / "tbpp" / "a1"
 
 
 def _pool_of_greedy_packings(problem: Problem, rng: np.random.Generator, n: int) -> tuple[ColumnPool, list[Packing]]:
@@ -89,3 +93,71 @@ def test_pool_never_worse_than_incumbent_when_hosts_switch_off_freely(seed):
     incumbent = min(packs, key=lambda p: p.total_energy())
     alloc = pool.best(incumbent, packs)
     assert evaluate(problem, alloc).energy_j <= incumbent.total_energy() * (1 + 1e-12)
+
+
+def _covering_milp(seed: int = 1, rows: int = 120, cols: int = 1200):
+    """A random set-covering MILP that HiGHS does not solve in a few checks."""
+    import highspy
+
+    from gapa.highs import new_highs
+
+    rng = np.random.default_rng(seed)
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = cols, rows
+    lp.col_cost_ = rng.integers(50, 100, cols).astype(float)
+    lp.col_lower_, lp.col_upper_ = np.zeros(cols), np.full(cols, highspy.kHighsInf)
+    lp.row_lower_, lp.row_upper_ = np.ones(rows), np.full(rows, highspy.kHighsInf)
+    starts, index = [0], []
+    for _ in range(cols):
+        index += np.flatnonzero(rng.random(rows) < 0.05).tolist()
+        starts.append(len(index))
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = np.asarray(starts, dtype=np.int32)
+    lp.a_matrix_.index_ = np.asarray(index, dtype=np.int32)
+    lp.a_matrix_.value_ = np.ones(len(index))
+    lp.integrality_ = [highspy.HighsVarType.kInteger] * cols
+    h = new_highs()
+    h.passModel(lp)
+    return h
+
+
+def test_check_limit_stops_a_milp_after_the_same_work_on_a_slow_machine():
+    """A MILP stopped by CheckLimit gives the same solution when every check is slowed
+    down (as on a slower or loaded machine): the limit counts work, not time."""
+    import time
+
+    import highspy
+
+    from gapa.highs import CheckLimit
+
+    class SlowChecks(CheckLimit):
+        def _check(self, *args):
+            time.sleep(0.003)
+            super()._check(*args)
+
+    results = []
+    for limit in (CheckLimit, SlowChecks):
+        h = _covering_milp()
+        checks = limit(h, 40)
+        t0 = time.perf_counter()
+        h.run()
+        results.append((checks.hit, checks.count, h.getInfo().objective_function_value,
+                        np.round(h.getSolution().col_value).tolist(), time.perf_counter() - t0))
+        assert h.getModelStatus() == highspy.HighsModelStatus.kInterrupt
+    (hit_a, count_a, obj_a, x_a, s_a), (hit_b, count_b, obj_b, x_b, s_b) = results
+    assert hit_a and hit_b and count_a == count_b
+    assert obj_a == obj_b and x_a == x_b
+    assert s_b > s_a + 40 * 0.003 * 0.9  # the slowed run did take longer
+
+
+def test_gapa_runs_whose_milps_hit_the_work_limit_repeat(monkeypatch):
+    """With a work limit small enough to stop GAPA's MILPs, runs still repeat exactly."""
+    from gapa.allocators import Limits, get_allocator
+    from gapa.readers.tbpp import read_tbpp
+
+    monkeypatch.setattr(ColumnPool, "MAX_MILP_CHECKS", 3)
+    problem = Problem(*read_tbpp(A1 / "cap100_n50_t50_LonSm_1.txt"))
+    runs = [get_allocator("gapa", {"generations": 20}).allocate(problem, np.random.default_rng(5), Limits(quiet=True))
+            for _ in range(2)]
+    assert runs[0].info["pool_work_limited"] > 0 and runs[0].info["pool_timed_out"] == 0
+    assert np.array_equal(runs[0].allocation, runs[1].allocation)

@@ -63,6 +63,11 @@ MAX_INJECTED_VMS = 48
 #: pair/triple re-packing moves per local search
 REPACK_TRIES = 5
 
+#: seconds for each pricing MILP of the ``polish`` column generation (twice that for its
+#: covering MILP): wall-clock limits, so a run with ``polish`` > 0 may depend on the
+#: machine's speed
+POLISH_MILP_S = 2.0
+
 
 def _insertion_order(problem: Problem, vms: list[int], rng: np.random.Generator) -> list[int]:
     """VMs by decreasing cores × duration, or (one time in three) by start time; ties at random."""
@@ -250,14 +255,11 @@ class GAPA(Allocator):
             placed = np.flatnonzero(best_alloc != REJECTED)
             cg = ColumnGeneration(problem, pool, placed)
             deadline = (t0 + self.time_limit) if self.time_limit is not None else np.inf
-            cg.run(deadline, pricing_s=pool.SAFETY_TIME_S, max_iterations=self.polish)
-            left = pool.SAFETY_TIME_S * 2 if self.time_limit is None else max(
-                0.1, min(pool.SAFETY_TIME_S * 2, t0 + self.time_limit - time.perf_counter()))
+            cg.run(deadline, pricing_s=POLISH_MILP_S, max_iterations=self.polish)
+            left = POLISH_MILP_S * 2 if self.time_limit is None else max(
+                0.1, min(POLISH_MILP_S * 2, t0 + self.time_limit - time.perf_counter()))
             alloc, _, _ = cg.solve_ip(incumbent, best_key[1], left, max_nodes=200)
         else:
-            # HiGHS's quick settings, not its thorough ones: with RINS, RENS and the root
-            # reduced-cost heuristic the root node of this MILP ran past the pool's 2 s safety
-            # limit on a1's small-item instances, which made runs depend on the machine's speed
             alloc = pool.best(incumbent, packs, max_nodes=200)
         if alloc is None:
             return best_key, best_alloc, 0
@@ -355,5 +357,6 @@ class GAPA(Allocator):
             evaluations += extra
         info = {**self.settings(), "generations_run": gen, "evaluations": evaluations,
                 "pool_columns": len(pool) if pool is not None else 0,
-                "pool_timed_out": pool.timed_out if pool is not None else 0}
+                "pool_timed_out": pool.timed_out if pool is not None else 0,
+                "pool_work_limited": pool.work_limited if pool is not None else 0}
         return AllocatorResult(best_alloc, status=status, logbook=list(logbook), info=info)

@@ -28,7 +28,7 @@ import numpy as np
 
 from gapa.allocators.packing import Packing
 from gapa.evaluator import host_set_costs
-from gapa.highs import new_highs
+from gapa.highs import CheckLimit, new_highs
 from gapa.problem import REJECTED, Problem
 
 #: joules in a kilowatt-hour (the solver sees costs in kWh)
@@ -48,8 +48,14 @@ class ColumnPool:
     #: rounds of heuristic column generation before each MILP, and seeds per round
     PRICING_ROUNDS = 5
     PRICING_SEEDS = 20
-    #: seconds after which a MILP stops whatever it has done (a safety net, see :meth:`best`)
-    SAFETY_TIME_S = 2.0
+    #: most limit checks of one MILP (:class:`gapa.highs.CheckLimit`): a work limit that
+    #: does not depend on the machine's speed.  On a1's 50-job instances GAPA's MILPs
+    #: made at most 404 checks (0.75 s) on our machine
+    MAX_MILP_CHECKS = 600
+    #: seconds after which a MILP stops whatever it has done: a safety net against a
+    #: MILP whose checks are far apart, far above what :data:`MAX_MILP_CHECKS` allows
+    #: on our machine, so that it does not decide results (see :meth:`best`)
+    SAFETY_TIME_S = 10.0
     #: most kind rows worth a MILP; above this, :meth:`best` declines (returns None).  On
     #: oneday (638 kinds) a MILP took 0.5–10 s, even its root node, and the run tripled.
     MAX_ROWS = 200
@@ -62,6 +68,7 @@ class ColumnPool:
         self._energy: list[float] = []
         self._seen_stamps: set[int] = set()
         self.timed_out = 0  # MILPs stopped by the safety time limit
+        self.work_limited = 0  # MILPs stopped by MAX_MILP_CHECKS
 
     @classmethod
     def suits(cls, problem: Problem) -> bool:
@@ -101,8 +108,7 @@ class ColumnPool:
             self._kinds.append(key[1])
             self._energy.append(energy_j)
 
-    def best(self, incumbent: Packing, population: list[Packing] = (), max_nodes: int = 40,
-             thorough: bool = False) -> np.ndarray | None:
+    def best(self, incumbent: Packing, population: list[Packing] = (), max_nodes: int = 40) -> np.ndarray | None:
         """The cheapest allocation made of pooled columns that places the VMs ``incumbent``
         places (whose own columns are always in the pool, so there is one), or None if the
         problem has more than :data:`MAX_ROWS` kinds of VM.
@@ -111,10 +117,13 @@ class ColumnPool:
         column whose reduced cost exceeds the incumbent's energy minus that bound is in no
         better solution, so the MILP sees only the others (at most :data:`MAX_MIP_COLUMNS`,
         least reduced cost first).  The MILP starts from the incumbent and stops after
-        ``max_nodes`` branch-and-bound nodes, a limit that does not depend on the machine's
-        speed, so runs stay reproducible.  HiGHS's root node has no such limit, so a
-        safety limit of :data:`SAFETY_TIME_S` seconds stops a MILP that runs long; then
-        the result may depend on the machine's speed, and :attr:`timed_out` counts it.
+        ``max_nodes`` branch-and-bound nodes or :data:`MAX_MILP_CHECKS` limit checks,
+        limits that do not depend on the machine's speed, so runs stay reproducible
+        (:attr:`work_limited` counts the MILPs the checks stopped).  A safety limit of
+        :data:`SAFETY_TIME_S` seconds stops a MILP that runs far longer than that allows;
+        then the result may depend on the machine's speed, and :attr:`timed_out` counts it.
+        HiGHS's sub-MIP heuristics (RINS, RENS, root reduced cost) and strong branching
+        are off: on these small covering models they cost more time than they save.
         """
         p = self.problem
         placed = np.flatnonzero(incumbent.allocation != REJECTED)
@@ -148,25 +157,24 @@ class ColumnPool:
         reduced = np.asarray(h.getSolution().col_dual)
         slack = upper - lower + 1e-9 * max(1.0, abs(upper))
         keep = np.flatnonzero(reduced <= slack)
-        mip_columns = self.MAX_MIP_COLUMNS * (2 if thorough else 1)
-        if len(keep) > mip_columns:
-            keep = keep[np.argsort(reduced[keep], kind="stable")[:mip_columns]]
+        if len(keep) > self.MAX_MIP_COLUMNS:
+            keep = keep[np.argsort(reduced[keep], kind="stable")[:self.MAX_MIP_COLUMNS]]
         cols = sorted({cols[k] for k in keep.tolist()} | set(start))
         h = self._solver(cols, rows, integer=True)
         h.setOptionValue("mip_max_nodes", int(max_nodes))
         h.setOptionValue("time_limit", self.SAFETY_TIME_S)
-        if not thorough:
-            # quick solves: HiGHS's sub-MIP heuristics and strong branching cost more time
-            # than they save on these small covering models
-            for option in ("mip_heuristic_run_rins", "mip_heuristic_run_rens",
-                           "mip_heuristic_run_root_reduced_cost"):
-                h.setOptionValue(option, False)
-            h.setOptionValue("mip_pscost_minreliable", 0)
+        for option in ("mip_heuristic_run_rins", "mip_heuristic_run_rens",
+                       "mip_heuristic_run_root_reduced_cost"):
+            h.setOptionValue(option, False)
+        h.setOptionValue("mip_pscost_minreliable", 0)
+        checks = CheckLimit(h, self.MAX_MILP_CHECKS)
         solution = highspy.HighsSolution()
         solution.col_value = [float(start.get(j, 0)) for j in cols]
         h.setSolution(solution)
         h.run()
-        self.timed_out += h.getModelStatus() == highspy.HighsModelStatus.kTimeLimit
+        timed_out = h.getModelStatus() == highspy.HighsModelStatus.kTimeLimit
+        self.timed_out += timed_out
+        self.work_limited += checks.hit and not timed_out
         values = np.asarray(h.getSolution().col_value)
         if len(values) != len(cols) or not np.isfinite(values).all():
             return None
