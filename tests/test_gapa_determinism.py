@@ -37,3 +37,30 @@ def test_different_seeds_explore_differently():
     runs = [get_allocator("gapa", SETTINGS).allocate(p, np.random.default_rng(s), Limits()) for s in (1, 2)]
     means = [[rec["mean_j"] for rec in r.logbook] for r in runs]
     assert means[0] != means[1]  # the randomised part of the population differs
+
+
+def test_milps_stop_on_work_not_time(monkeypatch):
+    """GAPA's MILPs (recombination, and the ``polish`` column generation) stop on work
+    limits, so a run gives the same allocation when HiGHS runs slower (here every one of
+    its limit checks sleeps, as on a slower or loaded machine)."""
+    import time
+
+    from gapa.allocators import genetic
+    from gapa.allocators.pool import ColumnPool
+    from gapa.highs import CheckLimit
+    from gapa.readers.tbpp import read_tbpp
+
+    monkeypatch.setattr(ColumnPool, "MAX_MILP_CHECKS", 15)
+    monkeypatch.setattr(genetic, "POLISH_PRICING_CHECKS", 15)
+    problem = Problem(*read_tbpp(ROOT / "benchmarks/data/tbpp/a1/cap100_n50_t50_LonSm_1.txt"))
+    settings = {"population": 10, "generations": 12, "polish": 2}
+
+    def run():
+        return get_allocator("gapa", settings).allocate(problem, np.random.default_rng(3), Limits(quiet=True))
+
+    fast = run()
+    check = CheckLimit._check
+    monkeypatch.setattr(CheckLimit, "_check", lambda self, *a: (time.sleep(0.002), check(self, *a)))
+    slow = run()
+    assert fast.info["pool_work_limited"] > 0 and fast.info["pool_timed_out"] == 0
+    np.testing.assert_array_equal(fast.allocation, slow.allocation)

@@ -55,6 +55,7 @@ from gapa.allocators.packing import Packing, PriceCache
 from gapa.allocators.pool import J_PER_KWH, ColumnPool
 from gapa.allocators.pricing import cost_underestimate, enumerate_group, price_group
 from gapa.evaluator import evaluate_batch, host_set_costs
+from gapa.highs import CheckLimit
 from gapa.lower_bound import lower_bound
 from gapa.power import ShapeModel
 from gapa.problem import REJECTED, Problem
@@ -120,9 +121,11 @@ class ColumnGeneration:
         h.run()
         return h
 
-    def run(self, deadline: float, pricing_s: float = 10.0, max_iterations: int | None = None) -> None:
+    def run(self, deadline: float, pricing_s: float = 10.0, max_iterations: int | None = None,
+            pricing_checks: int | None = None) -> None:
         """Generate columns until none can pay, ``deadline`` (``time.perf_counter()``) passes
-        or ``max_iterations`` LPs have been solved."""
+        or ``max_iterations`` LPs have been solved.  Each pricing MILP may take
+        ``pricing_s`` seconds and, if given, ``pricing_checks`` of HiGHS's limit checks."""
         p = self.problem
         n_kinds = len(self.demand)
         groups = range(len(p.fleet.groups))
@@ -151,7 +154,7 @@ class ColumnGeneration:
                 if left <= 0:
                     return
                 group_dual = min(0.0, float(duals[n_kinds + g])) * J_PER_KWH
-                res = price_group(p, g, self.kind_vms, value_j, group_dual, min(pricing_s, left))
+                res = price_group(p, g, self.kind_vms, value_j, group_dual, min(pricing_s, left), pricing_checks)
                 self.pricing_milps += 1
                 if res is None:
                     least[g] = 0.0
@@ -201,9 +204,10 @@ class ColumnGeneration:
         return complete
 
     def solve_ip(self, incumbent: Packing, upper_j: float, time_limit_s: float,
-                 max_nodes: int | None = None) -> tuple[np.ndarray | None, bool, float]:
+                 max_nodes: int | None = None, max_checks: int | None = None) -> tuple[np.ndarray | None, bool, float]:
         """The best allocation of pooled columns, whether HiGHS proved it optimal among
-        them, and its objective (J)."""
+        them, and its objective (J).  ``max_nodes`` and ``max_checks`` (HiGHS's limit
+        checks, :class:`gapa.highs.CheckLimit`) are optional work limits."""
         self.pool.add(incumbent)
         cols = self.columns()
         h = self.solve_lp(cols)
@@ -220,6 +224,8 @@ class ColumnGeneration:
         h.setOptionValue("mip_rel_gap", 0.0)
         if max_nodes is not None:
             h.setOptionValue("mip_max_nodes", int(max_nodes))
+        if max_checks is not None:
+            CheckLimit(h, max_checks)
         solution = highspy.HighsSolution()
         solution.col_value = [float(start.get(j, 0)) for j in cols]
         h.setSolution(solution)

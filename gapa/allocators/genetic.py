@@ -63,10 +63,9 @@ MAX_INJECTED_VMS = 48
 #: pair/triple re-packing moves per local search
 REPACK_TRIES = 5
 
-#: seconds for each pricing MILP of the ``polish`` column generation (twice that for its
-#: covering MILP): wall-clock limits, so a run with ``polish`` > 0 may depend on the
-#: machine's speed
-POLISH_MILP_S = 2.0
+#: HiGHS limit checks (:class:`gapa.highs.CheckLimit`) each pricing MILP of the
+#: ``polish`` column generation may make: a work limit, the same on any machine
+POLISH_PRICING_CHECKS = 300
 
 
 def _insertion_order(problem: Problem, vms: list[int], rng: np.random.Generator) -> list[int]:
@@ -255,10 +254,12 @@ class GAPA(Allocator):
             placed = np.flatnonzero(best_alloc != REJECTED)
             cg = ColumnGeneration(problem, pool, placed)
             deadline = (t0 + self.time_limit) if self.time_limit is not None else np.inf
-            cg.run(deadline, pricing_s=POLISH_MILP_S, max_iterations=self.polish)
-            left = POLISH_MILP_S * 2 if self.time_limit is None else max(
-                0.1, min(POLISH_MILP_S * 2, t0 + self.time_limit - time.perf_counter()))
-            alloc, _, _ = cg.solve_ip(incumbent, best_key[1], left, max_nodes=200)
+            cg.run(deadline, pricing_s=pool.SAFETY_TIME_S, max_iterations=self.polish,
+                   pricing_checks=POLISH_PRICING_CHECKS)
+            left = pool.SAFETY_TIME_S if self.time_limit is None else max(
+                0.1, min(pool.SAFETY_TIME_S, t0 + self.time_limit - time.perf_counter()))
+            alloc, _, _ = cg.solve_ip(incumbent, best_key[1], left, max_nodes=200,
+                                      max_checks=pool.MAX_MILP_CHECKS)
         else:
             alloc = pool.best(incumbent, packs, max_nodes=200)
         if alloc is None:

@@ -35,7 +35,7 @@ import highspy
 import numpy as np
 
 from gapa.allocators.pool import J_PER_KWH  # the MILP sees costs in kWh, like the covering model
-from gapa.highs import new_highs
+from gapa.highs import CheckLimit, new_highs
 from gapa.lower_bound import min_average_slope
 from gapa.problem import Problem
 
@@ -140,8 +140,10 @@ def _model(problem: Problem, group: int, kind_vms: list[np.ndarray], value_j: np
 
 
 def _solve(h, ks: np.ndarray, kind_vms: list[np.ndarray], group_dual_j: float,
-           time_limit_s: float) -> PricedSet | None:
+           time_limit_s: float, max_checks: int | None = None) -> PricedSet | None:
     h.setOptionValue("time_limit", max(0.05, float(time_limit_s)))
+    if max_checks is not None:
+        CheckLimit(h, max_checks)
     h.run()
     K = len(ks)
     values = np.asarray(h.getSolution().col_value)
@@ -167,7 +169,7 @@ def _solve(h, ks: np.ndarray, kind_vms: list[np.ndarray], group_dual_j: float,
 
 
 def price_group(problem: Problem, group: int, kind_vms: list[np.ndarray], value_j: np.ndarray,
-                group_dual_j: float, time_limit_s: float) -> PricedSet | None:
+                group_dual_j: float, time_limit_s: float, max_checks: int | None = None) -> PricedSet | None:
     """Solve the pricing MILP of ``group`` (see the module docstring).
 
     Args:
@@ -175,6 +177,8 @@ def price_group(problem: Problem, group: int, kind_vms: list[np.ndarray], value_
         value_j: per kind, its dual value in joules (≥ 0).
         group_dual_j: the group row's dual in joules (≤ 0).
         time_limit_s: seconds the MILP may take.
+        max_checks: if given, a work limit too: HiGHS stops at that many limit checks
+            (:class:`gapa.highs.CheckLimit`), the same on any machine.
 
     Returns None when no kind fits the group or has positive value.
     """
@@ -182,7 +186,7 @@ def price_group(problem: Problem, group: int, kind_vms: list[np.ndarray], value_
     if built is None:
         return None
     h, ks, _ = built
-    return _solve(h, ks, kind_vms, group_dual_j, time_limit_s)
+    return _solve(h, ks, kind_vms, group_dual_j, time_limit_s, max_checks)
 
 
 def enumerate_group(problem: Problem, group: int, kind_vms: list[np.ndarray], value_j: np.ndarray,
