@@ -139,15 +139,15 @@ def test_check_limit_stops_a_milp_after_the_same_work_on_a_slow_machine():
     for limit in (CheckLimit, SlowChecks):
         h = _covering_milp()
         checks = limit(h, 40)
-        t0 = time.perf_counter()
         h.run()
         results.append((checks.hit, checks.count, h.getInfo().objective_function_value,
-                        np.round(h.getSolution().col_value).tolist(), time.perf_counter() - t0))
+                        np.round(h.getSolution().col_value).tolist()))
         assert h.getModelStatus() == highspy.HighsModelStatus.kInterrupt
-    (hit_a, count_a, obj_a, x_a, s_a), (hit_b, count_b, obj_b, x_b, s_b) = results
-    assert hit_a and hit_b and count_a == count_b
+    (hit_a, count_a, obj_a, x_a), (hit_b, count_b, obj_b, x_b) = results
+    # the slowed run slept at each of its ≥ 40 checks (≥ 0.12 s more, too little to assert
+    # against the noise of a 2–3 s solve), and stopped after the same work
+    assert hit_a and hit_b and count_a == count_b >= 40
     assert obj_a == obj_b and x_a == x_b
-    assert s_b > s_a + 40 * 0.003 * 0.9  # the slowed run did take longer
 
 
 def test_gapa_runs_whose_milps_hit_the_work_limit_repeat(monkeypatch):
