@@ -37,7 +37,7 @@ from gapa.problem import Problem
 from gapa.progress import ProgressReporter, RunsProgress, SuiteProgress
 from gapa.readers import READERS, ReadSummary, read_trace
 from gapa.run import RunResult, run_allocator
-from gapa.scenario import load_scenario
+from gapa.scenario import load_scenario, settings_error
 from gapa.tables import TextTable, benchmark_table, comparison_table, simulation_table
 from gapa.workload import write_workload
 
@@ -62,6 +62,13 @@ def _fail(message: str) -> None:
     sys.exit(EXIT_BAD_INPUT)
 
 
+def _write_error(exc: OSError, out_dir: Path) -> InputError:
+    """The error for results that could not be written under ``out_dir``."""
+    if out_dir.exists() and not out_dir.is_dir():
+        return InputError("--out must name a directory; this is a file", out_dir)
+    return InputError(f"cannot write results: {exc.strerror}", out_dir)
+
+
 def _parse_algorithms(values: tuple[str, ...]) -> list[str]:
     names: list[str] = []
     for value in values:
@@ -70,7 +77,8 @@ def _parse_algorithms(values: tuple[str, ...]) -> list[str]:
             if not name:
                 continue
             if name not in ALLOCATORS:
-                _fail(f"unknown algorithm {name!r}; known: {', '.join(ALLOCATORS)}")
+                hint = " (replay a placement with --allocation FILE)" if name == "given" else ""
+                _fail(f"unknown algorithm {name!r}; known: {', '.join(ALLOCATORS)}{hint}")
             if name not in names:
                 names.append(name)
     return names
@@ -207,7 +215,31 @@ def _warn_rejected(err: Console, problem: Problem, results: list[RunResult], wit
     return any_rejected
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _OneLineErrors(click.Group):
+    """Click's group, with a bad option or argument reported as one ``error:`` line
+    (exit 2, as for a bad file) instead of click's usage block."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs["standalone_mode"] = False
+        try:
+            return super().main(*args, **kwargs)
+        except click.exceptions.NoArgsIsHelpError as exc:  # bare ``gapa``: its help
+            click.echo(exc.format_message())
+            sys.exit(0)
+        except click.UsageError as exc:
+            command = f"{exc.ctx.command_path} --help" if exc.ctx is not None else "gapa --help"
+            _fail(f"{exc.format_message()} (see {command})")
+        except click.exceptions.Exit as exc:
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            Console(stderr=True, highlight=False).print("Aborted!", markup=False)
+            sys.exit(1)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+
+
+@click.group(cls=_OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(gapa.__version__, prog_name="gapa")
 def main() -> None:
     """gapa: energy-aware VM allocation for the lab classes of a university private cloud."""
@@ -252,10 +284,11 @@ def simulate(ctx: click.Context, workload: Path, scenario_path: Path | None, fmt
         if allocation_path is not None:
             allocators.append(GivenAllocation(read_allocation(allocation_path, problem)))
         for name in names:
+            chosen = _allocator_settings(problem, name, ga_overrides)
             try:
-                allocators.append(get_allocator(name, _allocator_settings(problem, name, ga_overrides)))
+                allocators.append(get_allocator(name, chosen))
             except (TypeError, ValueError) as exc:
-                raise InputError(f"settings of {name}: {exc}", scenario.source) from None
+                raise settings_error(scenario, name, chosen, exc) from None
         show_progress = not (quiet or as_json) and err.is_terminal
         lower = lower_bound(problem)
         results = []
@@ -273,7 +306,7 @@ def simulate(ctx: click.Context, workload: Path, scenario_path: Path | None, fmt
                 write_results(out_dir, problem, results, lower)
                 write_simulation_report(out_dir, problem, results, lower, _command_line(ctx))
             except OSError as exc:
-                raise InputError(f"cannot write results: {exc.strerror}", out_dir) from None
+                raise _write_error(exc, out_dir) from None
     except InputError as exc:
         _fail(str(exc))
         return
@@ -324,7 +357,7 @@ def compare(ctx: click.Context, workload: Path, scenario_path: Path | None, fmt:
             try:
                 write_comparison(out_dir, comparison, _command_line(ctx))
             except OSError as exc:
-                raise InputError(f"cannot write results: {exc.strerror}", out_dir) from None
+                raise _write_error(exc, out_dir) from None
     except InputError as exc:
         _fail(str(exc))
         return
@@ -403,7 +436,7 @@ def bench(ctx: click.Context, suite_path: Path, quick: bool, out_dir: Path | Non
                 written = write_benchmark(out_dir, suite, records, summary, _command_line(ctx),
                                         time.perf_counter() - t0, report_path)
             except OSError as exc:
-                raise InputError(f"cannot write results: {exc.strerror}", out_dir) from None
+                raise _write_error(exc, out_dir) from None
     except InputError as exc:
         _fail(str(exc))
         return
@@ -477,7 +510,7 @@ def jobs(ctx: click.Context, workload: Path, jobs_path: Path, scenario_path: Pat
             try:
                 write_jobs_results(out_dir, runs, seed, algorithm, str(jobs_path), _command_line(ctx))
             except OSError as exc:
-                raise InputError(f"cannot write results: {exc.strerror}", out_dir) from None
+                raise _write_error(exc, out_dir) from None
     except InputError as exc:
         _fail(str(exc))
         return

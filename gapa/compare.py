@@ -21,6 +21,7 @@ from gapa.errors import InputError
 from gapa.lower_bound import LowerBound, lower_bound
 from gapa.problem import Problem
 from gapa.run import JOULES_PER_KWH, RunResult, run_allocator
+from gapa.scenario import settings_error
 
 #: the algorithm savings are measured against
 BASELINE = "bfd"
@@ -176,7 +177,7 @@ def build_allocators(problem: Problem, algorithms: Sequence[str],
         except KeyError as exc:
             raise InputError(str(exc.args[0])) from None
         except (TypeError, ValueError) as exc:
-            raise InputError(f"settings of {name}: {exc}", problem.scenario.source) from None
+            raise settings_error(problem.scenario, name, dict(chosen), exc) from None
     return out
 
 

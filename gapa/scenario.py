@@ -215,6 +215,39 @@ def read_toml(path: Path, what: str) -> tuple[dict[str, Any], str]:
         raise InputError(f"invalid TOML: {msg}", path, line) from None
 
 
+def settings_error(scenario: Scenario, table: str, settings: dict[str, Any], exc: Exception) -> InputError:
+    """The :class:`InputError` for allocator ``table``'s ``settings`` refused with ``exc``.
+
+    When the setting at fault is the scenario's own (its ``[table]`` table holds that
+    value), the error names the scenario file and the setting's line; otherwise (a value
+    from the command line or the caller) it names the setting only.
+    """
+    key = getattr(exc, "key", None)
+    problem = getattr(exc, "problem", str(exc))
+    own = scenario.settings.get(table, {})
+    if key is None:
+        return InputError(f"settings of {table}: {problem}", scenario.source)
+    if key not in own or settings.get(key) != own[key]:
+        return InputError(f"settings of {table}: {key}: {problem}")
+    return InputError(f"[{table}] {key}: {problem}", scenario.source, _setting_line(scenario.source, table, key))
+
+
+def _setting_line(source: str, table: str, key: str) -> int | None:
+    """1-based line of ``key = …`` in the ``[table]`` table of the TOML file ``source``."""
+    try:
+        lines = Path(source).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    inside = False
+    for number, line in enumerate(lines, start=1):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            inside = stripped.split("#", 1)[0].strip() == f"[{table}]"
+        elif inside and re.match(rf"{re.escape(key)}\s*=", stripped):
+            return number
+    return None
+
+
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario TOML file.
 

@@ -94,7 +94,7 @@ def simulation_table(problem: Problem, results: list[RunResult], lower: LowerBou
               "on-time h: total host on-time, boots and shutdowns included, hours",
               ("hosts: hosts used; rejected: VMs no host could hold; solve s: the allocator's "
               "wall-clock time, seconds")]
-    return TextTable(instance_title(problem), columns, rows, [bound_note(lower)], legend)
+    return TextTable(instance_title(problem), columns, rows, [bound_note(lower)], legend, compact=True)
 
 
 def comparison_table(problem: Problem, aggregates: Mapping[str, Mapping[str, Any]],

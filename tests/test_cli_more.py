@@ -99,4 +99,48 @@ def test_binary_allocation_file(tmp_path):
 def test_out_is_an_existing_file(tmp_path):
     target = tmp_path / "file"
     target.write_text("x")
-    one_error_line(run("simulate", "workloads/oneday.csv", "-a", "bfd", "--out", target), "cannot write")
+    one_error_line(run("simulate", "workloads/oneday.csv", "-a", "bfd", "--out", target), "must name a directory", str(target))
+
+
+def test_bad_options_give_one_error_line_not_a_usage_block():
+    one_error_line(run("simulate", "workloads/oneday.csv", "--population", "1"), "--population", "simulate --help)")
+    one_error_line(run("simulate", "workloads/oneday.csv", "--bogus"), "--bogus")
+    one_error_line(run("compare", "workloads/oneday.csv"), "--seeds")
+    one_error_line(run("nosuch"), "nosuch")
+    one_error_line(run("simulate", "workloads/oneday.csv", "-a", "given"), "--allocation FILE")
+
+
+def test_bare_gapa_prints_its_help():
+    result = run()
+    assert result.exit_code == 0 and "Usage:" in result.stdout and "simulate" in result.stdout
+
+
+def _scenario_with_gapa_table(tmp_path, table: str):
+    path = tmp_path / "s.toml"
+    path.write_text((ROOT / "scenarios/lab.toml").read_text() + "\n[gapa]\n" + table + "\n")
+    return path, len(path.read_text().splitlines())
+
+
+@pytest.mark.parametrize("table, fragment", [
+    ("populaton = 10", "[gapa] populaton: unknown setting; known: population,"),
+    ("population = 10.5", "[gapa] population: must be a whole number, got 10.5"),
+    ("generations = true", "[gapa] generations: must be a whole number"),
+    ("time_limit = \"10\"", "[gapa] time_limit: must be a number"),
+    ("stagnation = 0", "[gapa] stagnation: must be at least 1, got 0"),
+    ("pool_every = -1", "[gapa] pool_every: must be at least 0"),
+    ("population = 4\nelite = 4", "[gapa] elite: must be below population (4), got 4"),
+])
+def test_bad_gapa_table_names_file_line_and_setting(tmp_path, table, fragment):
+    path, last = _scenario_with_gapa_table(tmp_path, table)
+    for command in (["simulate", "workloads/oneday.csv"], ["compare", "workloads/oneday.csv", "--seeds", "1"]):
+        result = run(*command, "--scenario", path, "--quiet")
+        one_error_line(result, fragment, f"s.toml:{last}:")
+
+
+def test_a_bad_value_from_the_command_line_is_not_blamed_on_the_scenario(tmp_path):
+    path, _ = _scenario_with_gapa_table(tmp_path, "population = 4")
+    # --generations is fine; elite (default 2) with the file's population is fine; the
+    # command line's --population 2 makes elite 2 too many, which is the command line's doing
+    result = run("simulate", "workloads/oneday.csv", "--scenario", path, "--population", "2", "--quiet")
+    one_error_line(result, "settings of gapa: elite: must be below population (2)")
+    assert "s.toml" not in result.stderr

@@ -196,7 +196,7 @@ def test_out_is_an_existing_file(files, write):
     workload, scenario = files
     target = write("taken", "x")
     assert_one_error_line(run("compare", workload, "--scenario", scenario, "--seeds", 1, "-a", "bfd",
-                              "--out", target), "cannot write")
+                              "--out", target), "must name a directory")
 
 
 @pytest.mark.parametrize("args", [[], ["--seeds", "0"], ["--seeds", "x"]])

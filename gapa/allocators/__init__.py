@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gapa.allocators.base import Allocator, AllocatorResult, Limits
+from gapa.allocators.base import Allocator, AllocatorResult, Limits, SettingError, check_settings
 from gapa.allocators.bfd import BestFitDecreasing
 from gapa.allocators.exact import ExactSolver
 from gapa.allocators.genetic import GAPA
@@ -30,8 +30,9 @@ def get_allocator(name: str, settings: dict[str, Any] | None = None) -> Allocato
     """
     if name not in ALLOCATORS:
         raise KeyError(f"unknown algorithm {name!r}; known: {', '.join(ALLOCATORS)}")
+    check_settings(ALLOCATORS[name], settings or {})
     return ALLOCATORS[name](**(settings or {}))
 
 
 __all__ = ["ALLOCATORS", "MAIN_ALLOCATORS", "Allocator", "AllocatorResult", "GivenAllocation",
-           "Limits", "get_allocator"]
+           "Limits", "SettingError", "get_allocator"]

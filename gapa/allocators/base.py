@@ -9,6 +9,8 @@ a per-generation logbook.  Allocators never simulate and never plot.
 
 from __future__ import annotations
 
+import inspect
+import numbers
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,6 +19,43 @@ from typing import Any, ClassVar
 import numpy as np
 
 from gapa.problem import Problem
+
+
+class SettingError(ValueError):
+    """A bad allocator setting; :attr:`key` names it (for messages that point at it)."""
+
+    def __init__(self, key: str, message: str):
+        super().__init__(f"{key}: {message}")
+        self.key = key
+        self.problem = message
+
+
+def check_settings(cls: type, settings: dict[str, Any]) -> None:
+    """Raise :class:`SettingError` for a key ``cls.__init__`` does not take, or a value
+    whose type does not match the parameter's default: an ``int`` default wants a whole
+    number, a ``float`` default any number, a ``bool`` default true or false; a ``None``
+    default allows None and what the annotation names (``int | None``: a whole number,
+    else a number).  Ranges are the constructor's to check."""
+    params = {k: v for k, v in inspect.signature(cls.__init__).parameters.items() if k != "self"}
+    for key, value in settings.items():
+        if key not in params:
+            raise SettingError(key, f"unknown setting; known: {', '.join(params)}")
+        default = params[key].default
+        if isinstance(default, bool):
+            ok, want = isinstance(value, bool), "true or false"
+        elif isinstance(default, int):
+            ok, want = isinstance(value, numbers.Integral) and not isinstance(value, bool), "a whole number"
+        elif default is None and str(params[key].annotation).startswith("int"):
+            ok = value is None or (isinstance(value, numbers.Integral) and not isinstance(value, bool))
+            want = "a whole number"
+        elif isinstance(default, float) or default is None:
+            ok = (value is None and default is None) or (
+                isinstance(value, numbers.Real) and not isinstance(value, bool))
+            want = "a number"
+        else:
+            continue
+        if not ok:
+            raise SettingError(key, f"must be {want}, got {value!r}")
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,7 @@ from typing import Any
 import highspy
 import numpy as np
 
-from gapa.allocators.base import Allocator, AllocatorResult, Limits
+from gapa.allocators.base import Allocator, AllocatorResult, Limits, SettingError
 from gapa.allocators.bfd import BestFitDecreasing, start_order
 from gapa.allocators.genetic import GAPA, greedy
 from gapa.allocators.packing import Packing, PriceCache
@@ -255,10 +255,11 @@ class ExactSolver(Allocator):
 
     def __init__(self, time_limit: float = 60.0, pricing_time_limit: float = 10.0,
                  max_iterations: int | None = None, warm_start: bool = True):
-        if time_limit <= 0 or pricing_time_limit <= 0:
-            raise ValueError("time_limit and pricing_time_limit must be positive")
+        for key, value in (("time_limit", time_limit), ("pricing_time_limit", pricing_time_limit)):
+            if value <= 0:
+                raise SettingError(key, f"must be positive (seconds), got {value}")
         if max_iterations is not None and max_iterations < 1:
-            raise ValueError("max_iterations must be at least 1")
+            raise SettingError("max_iterations", f"must be at least 1, got {max_iterations}")
         self.time_limit = float(time_limit)
         self.pricing_time_limit = float(pricing_time_limit)
         self.max_iterations = max_iterations

@@ -47,7 +47,7 @@ from typing import Any
 import numpy as np
 from deap import base, tools
 
-from gapa.allocators.base import Allocator, AllocatorResult, Limits
+from gapa.allocators.base import Allocator, AllocatorResult, Limits, SettingError
 from gapa.allocators.bfd import BestFitDecreasing, start_order
 from gapa.allocators.heuristics import FirstFitDecreasing, MinBusyTimeLongest, MinBusyTimeStart
 from gapa.allocators.packing import Packing, PriceCache
@@ -169,16 +169,21 @@ class GAPA(Allocator):
                  crossover_rate: float = 0.8, mutation_rate: float = 0.4, stagnation: int = 40,
                  tournament: int = 3, elite: int = 2, local_search_rate: float = 0.1,
                  pool_every: int = 10, polish: int = 0):
-        if population < 2:
-            raise ValueError("population must be at least 2")
-        if generations < 0 or stagnation < 1 or tournament < 1 or elite < 0:
-            raise ValueError("generations ≥ 0, stagnation ≥ 1, tournament ≥ 1 and elite ≥ 0 are required")
-        for name, rate in (("crossover_rate", crossover_rate), ("mutation_rate", mutation_rate),
-                           ("local_search_rate", local_search_rate)):
+        for key, value, least in (("population", population, 2), ("generations", generations, 0),
+                                  ("stagnation", stagnation, 1), ("tournament", tournament, 1),
+                                  ("elite", elite, 0), ("pool_every", pool_every, 0), ("polish", polish, 0)):
+            if value < least:
+                raise SettingError(key, f"must be at least {least}, got {value}")
+        if elite >= population:
+            raise SettingError("elite", f"must be below population ({population}), got {elite}")
+        if tournament > population:
+            raise SettingError("tournament", f"must not exceed population ({population}), got {tournament}")
+        for key, rate in (("crossover_rate", crossover_rate), ("mutation_rate", mutation_rate),
+                          ("local_search_rate", local_search_rate)):
             if not 0.0 <= rate <= 1.0:
-                raise ValueError(f"{name} must be in [0, 1], got {rate}")
+                raise SettingError(key, f"must be in [0, 1], got {rate}")
         if time_limit is not None and time_limit <= 0:
-            raise ValueError("time_limit must be positive")
+            raise SettingError("time_limit", f"must be positive (seconds), got {time_limit}")
         self.population = int(population)
         self.generations = int(generations)
         self.time_limit = time_limit
@@ -186,11 +191,9 @@ class GAPA(Allocator):
         self.mutation_rate = float(mutation_rate)
         self.stagnation = int(stagnation)
         self.tournament = int(tournament)
-        self.elite = min(int(elite), self.population)
+        self.elite = int(elite)
         self.local_search_rate = float(local_search_rate)
-        self.pool_every = int(pool_every)
-        if polish < 0:
-            raise ValueError("polish must be ≥ 0")
+        self.pool_every = int(pool_every)  # 0: no set-covering recombination during the run
         self.polish = int(polish)
 
     def settings(self) -> dict[str, Any]:
