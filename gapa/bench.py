@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 import gapa
-from gapa.allocators import ALLOCATORS, Limits
+from gapa.allocators import ALLOCATORS, Limits, get_allocator
 from gapa.errors import InputError
 from gapa.lower_bound import lower_bound
 from gapa.problem import Problem
@@ -105,8 +105,13 @@ def load_suite(path: str | Path) -> Suite:
             files += [Path(m) for m in matched]
         if not files:
             raise InputError(f"{where}: no files", path)
-        sets.append(InstanceSet(name, files, fmt, list(algorithms), dict(spec.get("settings", {})),
-                                spec.get("quick")))
+        settings = dict(spec.get("settings", {}))
+        for a in algorithms:
+            try:  # refuse bad settings before anything runs
+                get_allocator(a, dict(settings.get(a, {})))
+            except (TypeError, ValueError) as exc:
+                raise InputError(f"{where}: settings of {a}: {exc}", path) from None
+        sets.append(InstanceSet(name, files, fmt, list(algorithms), settings, spec.get("quick")))
     if not sets:
         raise InputError("the suite has no [[set]]", path)
     return Suite(path, str(raw.get("description", "")), sets)

@@ -229,9 +229,7 @@ class _OneLineErrors(click.Group):
         except click.UsageError as exc:
             command = f"{exc.ctx.command_path} --help" if exc.ctx is not None else "gapa --help"
             _fail(f"{exc.format_message()} (see {command})")
-        except click.exceptions.Exit as exc:
-            sys.exit(exc.exit_code)
-        except click.Abort:
+        except (click.Abort, KeyboardInterrupt):
             Console(stderr=True, highlight=False).print("Aborted!", markup=False)
             sys.exit(1)
         except click.ClickException as exc:

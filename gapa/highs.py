@@ -53,19 +53,45 @@ class CheckLimit:
     ``checks``-th one stops after the same work everywhere.  (On a1's MILPs HiGHS made
     roughly 500–1000 checks per second on our machine; the gaps between checks are
     not bounded, so this is no substitute for a wall-clock safety limit, only for
-    relying on it.)  After the run, :attr:`count` is the number of checks made and
-    :attr:`hit` whether the limit stopped the solve.
+    relying on it.)  Solve with :meth:`run`; after it, :attr:`count` is the number of
+    checks made and :attr:`hit` whether the limit stopped the solve.
+
+    An exception raised while HiGHS runs the callback (Ctrl-C arrives as a
+    ``KeyboardInterrupt`` there, since most of a solve's time is spent between checks)
+    would be swallowed by HiGHS; the callback keeps it, stops the solve, and
+    :meth:`run` raises it again.
     """
 
     def __init__(self, h: highspy.Highs, checks: int):
+        self.highs = h
         self.checks = int(checks)
         self.count = 0
         self.hit = False
+        self._raised: BaseException | None = None
         h.setCallback(self._check, None)
         h.startCallback(highspy.cb.HighsCallbackType.kCallbackMipInterrupt)
 
     def _check(self, _type, _message, _data_out, data_in, _user_data) -> None:
-        self.count += 1
-        if self.count >= self.checks:
-            self.hit = True
+        try:
+            self.count += 1
+            if self.count >= self.checks:
+                self.hit = True
+                data_in.user_interrupt = True
+            self._on_check()
+        except BaseException as exc:  # noqa: BLE001 - re-raised by run()
+            self._raised = self._raised or exc
             data_in.user_interrupt = True
+
+    def _on_check(self) -> None:
+        """Called at every check (a hook for tests that slow HiGHS down)."""
+
+    def run(self) -> None:
+        """Solve, then raise whatever the callback caught (e.g. ``KeyboardInterrupt``)."""
+        self.highs.run()
+        if self._raised is not None:
+            raise self._raised
+
+
+def has_solution(h: highspy.Highs) -> bool:
+    """Whether ``h`` holds a primal solution after its run (a MILP stopped early may not)."""
+    return bool(h.getSolution().value_valid)

@@ -35,6 +35,7 @@ Validation happens here, at the edge (pydantic); inside, gapa works on the plain
 from __future__ import annotations
 
 import itertools
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -218,18 +219,25 @@ def read_toml(path: Path, what: str) -> tuple[dict[str, Any], str]:
 def settings_error(scenario: Scenario, table: str, settings: dict[str, Any], exc: Exception) -> InputError:
     """The :class:`InputError` for allocator ``table``'s ``settings`` refused with ``exc``.
 
-    When the setting at fault is the scenario's own (its ``[table]`` table holds that
-    value), the error names the scenario file and the setting's line; otherwise (a value
-    from the command line or the caller) it names the setting only.
+    When the settings at fault are the scenario's own (its ``[table]`` table holds those
+    values; a check may involve several, e.g. ``elite`` and ``population``), the error
+    names the scenario file and the setting's line; otherwise (a value from the command
+    line or the caller) it names the setting only.
     """
     key = getattr(exc, "key", None)
     problem = getattr(exc, "problem", str(exc))
     own = scenario.settings.get(table, {})
     if key is None:
         return InputError(f"settings of {table}: {problem}", scenario.source)
-    if key not in own or settings.get(key) != own[key]:
+    given = [k for k in getattr(exc, "keys", (key,)) if k in settings]  # the others are defaults
+    if not given or not all(k in own and _same(settings[k], own[k]) for k in given):
         return InputError(f"settings of {table}: {key}: {problem}")
-    return InputError(f"[{table}] {key}: {problem}", scenario.source, _setting_line(scenario.source, table, key))
+    at = key if key in given else given[0]
+    return InputError(f"[{table}] {key}: {problem}", scenario.source, _setting_line(scenario.source, table, at))
+
+
+def _same(a: Any, b: Any) -> bool:
+    return a == b or (isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b))
 
 
 def _setting_line(source: str, table: str, key: str) -> int | None:

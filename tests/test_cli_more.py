@@ -144,3 +144,38 @@ def test_a_bad_value_from_the_command_line_is_not_blamed_on_the_scenario(tmp_pat
     result = run("simulate", "workloads/oneday.csv", "--scenario", path, "--population", "2", "--quiet")
     one_error_line(result, "settings of gapa: elite: must be below population (2)")
     assert "s.toml" not in result.stderr
+
+
+def test_a_check_of_two_settings_blames_where_they_came_from(tmp_path):
+    # both from the file (elite from its default): the file is named
+    path, last = _scenario_with_gapa_table(tmp_path, "population = 2")
+    one_error_line(run("simulate", "workloads/oneday.csv", "--scenario", path, "--quiet"),
+                   f"s.toml:{last}: [gapa] elite: must be below population (2)")
+    # elite from the file, population from the command line: not the file's doing
+    path, _ = _scenario_with_gapa_table(tmp_path, "elite = 4")
+    result = run("simulate", "workloads/oneday.csv", "--scenario", path, "--population", "4", "--quiet")
+    one_error_line(result, "settings of gapa: elite: must be below population (4)")
+    assert "s.toml" not in result.stderr
+    # the same value in the file and on the command line: the file's line is named
+    path, last = _scenario_with_gapa_table(tmp_path, "population = 2")
+    one_error_line(run("simulate", "workloads/oneday.csv", "--scenario", path, "--population", "2", "--quiet"),
+                   f"s.toml:{last}:")
+
+
+def test_help_and_version_exit_0():
+    for args in (["--help"], ["--version"], ["simulate", "--help"], ["workload"]):
+        assert run(*args).exit_code == 0, args
+
+
+def test_bench_refuses_bad_settings_before_running(tmp_path):
+    suite = tmp_path / "suite.toml"
+    suite.write_text(f"""
+[[set]]
+name = "a1"
+format = "tbpp"
+files = ["{ROOT}/benchmarks/data/tbpp/a1/cap100_n50_t50_LonLr_1.txt"]
+algorithms = ["bfd", "gapa"]
+[set.settings.gapa]
+populaton = 5
+""")
+    one_error_line(run("bench", suite), "suite.toml", "settings of gapa: populaton: unknown setting")

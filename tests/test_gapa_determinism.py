@@ -50,17 +50,19 @@ def test_milps_stop_on_work_not_time(monkeypatch):
     from gapa.highs import CheckLimit
     from gapa.readers.tbpp import read_tbpp
 
-    monkeypatch.setattr(ColumnPool, "MAX_MILP_CHECKS", 15)
-    monkeypatch.setattr(genetic, "POLISH_PRICING_CHECKS", 15)
     problem = Problem(*read_tbpp(ROOT / "benchmarks/data/tbpp/a1/cap100_n50_t50_LonSm_1.txt"))
-    settings = {"population": 10, "generations": 12, "polish": 2}
 
-    def run():
+    def run(settings):
         return get_allocator("gapa", settings).allocate(problem, np.random.default_rng(3), Limits(quiet=True))
 
-    fast = run()
-    check = CheckLimit._check
-    monkeypatch.setattr(CheckLimit, "_check", lambda self, *a: (time.sleep(0.002), check(self, *a)))
-    slow = run()
-    assert fast.info["pool_work_limited"] > 0 and fast.info["pool_timed_out"] == 0
-    np.testing.assert_array_equal(fast.allocation, slow.allocation)
+    # the recombination MILPs (pool) and then polish's pricing MILPs, each stopped by its check limit
+    for pool_checks, pricing_checks, settings in ((15, 10**9, {"population": 10, "generations": 12}),
+                                                  (10**9, 3, {"population": 10, "generations": 12, "polish": 10})):
+        monkeypatch.setattr(ColumnPool, "MAX_MILP_CHECKS", pool_checks)
+        monkeypatch.setattr(genetic, "POLISH_PRICING_CHECKS", pricing_checks)
+        monkeypatch.setattr(CheckLimit, "_on_check", lambda self: None)
+        fast = run(settings)
+        monkeypatch.setattr(CheckLimit, "_on_check", lambda self: time.sleep(0.002))
+        slow = run(settings)
+        assert fast.info["pool_work_limited"] > 0 and fast.info["pool_timed_out"] == 0
+        np.testing.assert_array_equal(fast.allocation, slow.allocation)

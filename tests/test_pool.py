@@ -123,31 +123,60 @@ def _covering_milp(seed: int = 1, rows: int = 120, cols: int = 1200):
 
 def test_check_limit_stops_a_milp_after_the_same_work_on_a_slow_machine():
     """A MILP stopped by CheckLimit gives the same solution when every check is slowed
-    down (as on a slower or loaded machine): the limit counts work, not time."""
+    down (as on a slower or loaded machine): the limit counts work, not time.  A
+    wall-clock limit set to the fast run's time stops the slowed run earlier."""
     import time
 
     import highspy
 
-    from gapa.highs import CheckLimit
+    from gapa.highs import CheckLimit, has_solution
 
     class SlowChecks(CheckLimit):
-        def _check(self, *args):
-            time.sleep(0.003)
-            super()._check(*args)
+        def _on_check(self):
+            time.sleep(0.02)
 
     results = []
     for limit in (CheckLimit, SlowChecks):
         h = _covering_milp()
         checks = limit(h, 40)
-        h.run()
-        results.append((checks.hit, checks.count, h.getInfo().objective_function_value,
-                        np.round(h.getSolution().col_value).tolist()))
-        assert h.getModelStatus() == highspy.HighsModelStatus.kInterrupt
-    (hit_a, count_a, obj_a, x_a), (hit_b, count_b, obj_b, x_b) = results
-    # the slowed run slept at each of its ≥ 40 checks (≥ 0.12 s more, too little to assert
-    # against the noise of a 2–3 s solve), and stopped after the same work
-    assert hit_a and hit_b and count_a == count_b >= 40
-    assert obj_a == obj_b and x_a == x_b
+        t0 = time.perf_counter()
+        checks.run()
+        assert h.getModelStatus() == highspy.HighsModelStatus.kInterrupt and has_solution(h)
+        results.append((checks.count, h.getInfo().objective_function_value,
+                        np.round(h.getSolution().col_value).tolist(), time.perf_counter() - t0))
+    (count_a, obj_a, x_a, s_a), (count_b, obj_b, x_b, s_b) = results
+    assert count_a == count_b and obj_a == obj_b and x_a == x_b
+    assert s_b > s_a + 40 * 0.02 * 0.5  # the slowed run did take longer
+
+    # the same two speeds with the fast run's time as a wall-clock limit: the slowed run
+    # makes fewer checks before it stops (this is what CheckLimit avoids)
+    counts = []
+    for limit in (CheckLimit, SlowChecks):
+        h = _covering_milp()
+        h.setOptionValue("time_limit", s_a)
+        checks = limit(h, 1 << 30)
+        checks.run()
+        counts.append(checks.count)
+    assert counts[1] < counts[0]
+
+
+def test_check_limit_passes_ctrl_c_on():
+    """A KeyboardInterrupt raised while HiGHS is in the callback (where Ctrl-C lands
+    during a solve) is not swallowed by HiGHS: run() raises it."""
+    import pytest
+
+    from gapa.highs import CheckLimit
+
+    class CtrlC(CheckLimit):
+        def _on_check(self):
+            if self.count == 3:
+                raise KeyboardInterrupt
+
+    h = _covering_milp()
+    checks = CtrlC(h, 1 << 30)
+    with pytest.raises(KeyboardInterrupt):
+        checks.run()
+    assert checks.count < 10  # the solve stopped at once
 
 
 def test_gapa_runs_whose_milps_hit_the_work_limit_repeat(monkeypatch):

@@ -22,12 +22,17 @@ from gapa.problem import Problem
 
 
 class SettingError(ValueError):
-    """A bad allocator setting; :attr:`key` names it (for messages that point at it)."""
+    """A bad allocator setting: :attr:`key` names it, :attr:`keys` every setting the
+    check involved (e.g. ``elite`` and ``population``), :attr:`problem` what is wrong."""
 
-    def __init__(self, key: str, message: str):
+    def __init__(self, key: str, message: str, also: tuple[str, ...] = ()):
         super().__init__(f"{key}: {message}")
         self.key = key
+        self.keys = (key, *also)
         self.problem = message
+
+    def __reduce__(self):  # picklable, so that worker processes can send it back
+        return (SettingError, (self.key, self.problem, self.keys[1:]))
 
 
 def check_settings(cls: type, settings: dict[str, Any]) -> None:
@@ -36,13 +41,15 @@ def check_settings(cls: type, settings: dict[str, Any]) -> None:
     number, a ``float`` default any number, a ``bool`` default true or false; a ``None``
     default allows None and what the annotation names (``int | None``: a whole number,
     else a number).  Ranges are the constructor's to check."""
-    params = {k: v for k, v in inspect.signature(cls.__init__).parameters.items() if k != "self"}
+    params = {k: v for k, v in inspect.signature(cls.__init__).parameters.items()
+              if k != "self" and v.kind not in (v.VAR_POSITIONAL, v.VAR_KEYWORD)}
     for key, value in settings.items():
         if key not in params:
-            raise SettingError(key, f"unknown setting; known: {', '.join(params)}")
+            known = f"known: {', '.join(params)}" if params else f"{cls.name} takes no settings"
+            raise SettingError(key, f"unknown setting; {known}")
         default = params[key].default
         if isinstance(default, bool):
-            ok, want = isinstance(value, bool), "true or false"
+            ok, want = isinstance(value, (bool, np.bool_)), "true or false"
         elif isinstance(default, int):
             ok, want = isinstance(value, numbers.Integral) and not isinstance(value, bool), "a whole number"
         elif default is None and str(params[key].annotation).startswith("int"):

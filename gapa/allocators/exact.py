@@ -55,7 +55,7 @@ from gapa.allocators.packing import Packing, PriceCache
 from gapa.allocators.pool import J_PER_KWH, ColumnPool
 from gapa.allocators.pricing import cost_underestimate, enumerate_group, price_group
 from gapa.evaluator import evaluate_batch, host_set_costs
-from gapa.highs import CheckLimit
+from gapa.highs import CheckLimit, has_solution
 from gapa.lower_bound import lower_bound
 from gapa.power import ShapeModel
 from gapa.problem import REJECTED, Problem
@@ -109,6 +109,7 @@ class ColumnGeneration:
         self.converged = False
         self.iterations = 0
         self.pricing_milps = 0
+        self.work_limited = 0  # MILPs stopped by a check limit (pricing and covering)
         self.duals: np.ndarray | None = None
 
     def columns(self) -> list[int]:
@@ -156,6 +157,7 @@ class ColumnGeneration:
                 group_dual = min(0.0, float(duals[n_kinds + g])) * J_PER_KWH
                 res = price_group(p, g, self.kind_vms, value_j, group_dual, min(pricing_s, left), pricing_checks)
                 self.pricing_milps += 1
+                self.work_limited += res is not None and res.work_limited
                 if res is None:
                     least[g] = 0.0
                     continue
@@ -224,15 +226,15 @@ class ColumnGeneration:
         h.setOptionValue("mip_rel_gap", 0.0)
         if max_nodes is not None:
             h.setOptionValue("mip_max_nodes", int(max_nodes))
-        if max_checks is not None:
-            CheckLimit(h, max_checks)
+        checks = CheckLimit(h, max_checks if max_checks is not None else 1 << 62)
         solution = highspy.HighsSolution()
         solution.col_value = [float(start.get(j, 0)) for j in cols]
         h.setSolution(solution)
-        h.run()
+        checks.run()
+        self.work_limited += checks.hit
         proved = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
         values = np.asarray(h.getSolution().col_value)
-        if len(values) != len(cols) or not np.isfinite(values).all():
+        if not has_solution(h) or len(values) != len(cols) or not np.isfinite(values).all():
             return None, False, math.inf
         picked = {cols[k]: round(v) for k, v in enumerate(values.tolist()) if v > 0.5}
         objective = h.getInfo().objective_function_value * J_PER_KWH
@@ -256,7 +258,7 @@ class ExactSolver(Allocator):
     def __init__(self, time_limit: float = 60.0, pricing_time_limit: float = 10.0,
                  max_iterations: int | None = None, warm_start: bool = True):
         for key, value in (("time_limit", time_limit), ("pricing_time_limit", pricing_time_limit)):
-            if value <= 0:
+            if not 0 < value < math.inf:
                 raise SettingError(key, f"must be positive (seconds), got {value}")
         if max_iterations is not None and max_iterations < 1:
             raise SettingError("max_iterations", f"must be at least 1, got {max_iterations}")

@@ -41,6 +41,7 @@ Built on DEAP's ``base.Toolbox`` (operators registered by name) and
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
@@ -175,14 +176,16 @@ class GAPA(Allocator):
             if value < least:
                 raise SettingError(key, f"must be at least {least}, got {value}")
         if elite >= population:
-            raise SettingError("elite", f"must be below population ({population}), got {elite}")
+            raise SettingError("elite", f"must be below population ({population}), got {elite}",
+                               also=("population",))
         if tournament > population:
-            raise SettingError("tournament", f"must not exceed population ({population}), got {tournament}")
+            raise SettingError("tournament", f"must not exceed population ({population}), got {tournament}",
+                               also=("population",))
         for key, rate in (("crossover_rate", crossover_rate), ("mutation_rate", mutation_rate),
                           ("local_search_rate", local_search_rate)):
             if not 0.0 <= rate <= 1.0:
                 raise SettingError(key, f"must be in [0, 1], got {rate}")
-        if time_limit is not None and time_limit <= 0:
+        if time_limit is not None and not 0 < time_limit < math.inf:
             raise SettingError("time_limit", f"must be positive (seconds), got {time_limit}")
         self.population = int(population)
         self.generations = int(generations)
@@ -263,13 +266,18 @@ class GAPA(Allocator):
                 0.1, min(pool.SAFETY_TIME_S, t0 + self.time_limit - time.perf_counter()))
             alloc, _, _ = cg.solve_ip(incumbent, best_key[1], left, max_nodes=200,
                                       max_checks=pool.MAX_MILP_CHECKS)
+            pool.work_limited += cg.work_limited
         else:
-            alloc = pool.best(incumbent, packs, max_nodes=200)
+            alloc = pool.best(incumbent, packs, max_nodes=200, time_left_s=self._time_left(t0))
         if alloc is None:
             return best_key, best_alloc, 0
         f_rej, f_energy, _ = self._evaluate(problem, alloc[None, :])
         key = (int(f_rej[0]), float(f_energy[0]))
         return (key, alloc, 1) if key < best_key else (best_key, best_alloc, 1)
+
+    def _time_left(self, t0: float) -> float | None:
+        """Seconds left of the run's time limit, or None without one."""
+        return None if self.time_limit is None else self.time_limit - (time.perf_counter() - t0)
 
     def _out_of_time(self, t0: float) -> bool:
         return self.time_limit is not None and time.perf_counter() - t0 >= self.time_limit
@@ -333,7 +341,7 @@ class GAPA(Allocator):
                 if pool is not None:
                     pool.add(child)
             if pool is not None and gen % self.pool_every == 0 and children:
-                alloc = pool.best(packs[int(elite_idx[0])], packs)
+                alloc = pool.best(packs[int(elite_idx[0])], packs, time_left_s=self._time_left(t0))
                 if alloc is not None:
                     children[-1] = Packing(problem, alloc, cache)
             child_pop = (np.stack([c.allocation for c in children]) if children

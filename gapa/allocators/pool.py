@@ -28,7 +28,7 @@ import numpy as np
 
 from gapa.allocators.packing import Packing
 from gapa.evaluator import host_set_costs
-from gapa.highs import CheckLimit, new_highs
+from gapa.highs import CheckLimit, has_solution, new_highs
 from gapa.problem import REJECTED, Problem
 
 #: joules in a kilowatt-hour (the solver sees costs in kWh)
@@ -108,7 +108,8 @@ class ColumnPool:
             self._kinds.append(key[1])
             self._energy.append(energy_j)
 
-    def best(self, incumbent: Packing, population: list[Packing] = (), max_nodes: int = 40) -> np.ndarray | None:
+    def best(self, incumbent: Packing, population: list[Packing] = (), max_nodes: int = 40,
+             time_left_s: float | None = None) -> np.ndarray | None:
         """The cheapest allocation made of pooled columns that places the VMs ``incumbent``
         places (whose own columns are always in the pool, so there is one), or None if the
         problem has more than :data:`MAX_ROWS` kinds of VM.
@@ -122,6 +123,7 @@ class ColumnPool:
         (:attr:`work_limited` counts the MILPs the checks stopped).  A safety limit of
         :data:`SAFETY_TIME_S` seconds stops a MILP that runs far longer than that allows;
         then the result may depend on the machine's speed, and :attr:`timed_out` counts it.
+        ``time_left_s`` (the caller's own time budget, if it has one) shortens that limit.
         HiGHS's sub-MIP heuristics (RINS, RENS, root reduced cost) and strong branching
         are off: on these small covering models they cost more time than they save.
         """
@@ -162,7 +164,8 @@ class ColumnPool:
         cols = sorted({cols[k] for k in keep.tolist()} | set(start))
         h = self._solver(cols, rows, integer=True)
         h.setOptionValue("mip_max_nodes", int(max_nodes))
-        h.setOptionValue("time_limit", self.SAFETY_TIME_S)
+        h.setOptionValue("time_limit", self.SAFETY_TIME_S if time_left_s is None
+                         else max(0.1, min(self.SAFETY_TIME_S, float(time_left_s))))
         for option in ("mip_heuristic_run_rins", "mip_heuristic_run_rens",
                        "mip_heuristic_run_root_reduced_cost"):
             h.setOptionValue(option, False)
@@ -171,12 +174,12 @@ class ColumnPool:
         solution = highspy.HighsSolution()
         solution.col_value = [float(start.get(j, 0)) for j in cols]
         h.setSolution(solution)
-        h.run()
+        checks.run()
         timed_out = h.getModelStatus() == highspy.HighsModelStatus.kTimeLimit
         self.timed_out += timed_out
         self.work_limited += checks.hit and not timed_out
         values = np.asarray(h.getSolution().col_value)
-        if len(values) != len(cols) or not np.isfinite(values).all():
+        if not has_solution(h) or len(values) != len(cols) or not np.isfinite(values).all():
             return None
         picked = {cols[k]: round(v) for k, v in enumerate(values.tolist()) if v > 0.5}
         return self._allocation(picked, placed)

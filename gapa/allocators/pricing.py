@@ -35,7 +35,7 @@ import highspy
 import numpy as np
 
 from gapa.allocators.pool import J_PER_KWH  # the MILP sees costs in kWh, like the covering model
-from gapa.highs import CheckLimit, new_highs
+from gapa.highs import CheckLimit, has_solution, new_highs
 from gapa.lower_bound import min_average_slope
 from gapa.problem import Problem
 
@@ -52,6 +52,7 @@ class PricedSet:
         optimal: whether the MILP was solved to optimality.
         others: other sets of negative reduced cost the MILP met on the way (improving
             solutions), worth pooling too.
+        work_limited: whether a check limit (``max_checks``) stopped the MILP.
     """
 
     vms: np.ndarray
@@ -59,6 +60,7 @@ class PricedSet:
     bound_j: float
     optimal: bool
     others: list[np.ndarray] = field(default_factory=list)
+    work_limited: bool = False
 
 
 def cost_underestimate(problem: Problem, group: int, vms: np.ndarray) -> np.ndarray:
@@ -142,12 +144,11 @@ def _model(problem: Problem, group: int, kind_vms: list[np.ndarray], value_j: np
 def _solve(h, ks: np.ndarray, kind_vms: list[np.ndarray], group_dual_j: float,
            time_limit_s: float, max_checks: int | None = None) -> PricedSet | None:
     h.setOptionValue("time_limit", max(0.05, float(time_limit_s)))
-    if max_checks is not None:
-        CheckLimit(h, max_checks)
-    h.run()
+    checks = CheckLimit(h, max_checks if max_checks is not None else 1 << 62)
+    checks.run()
     K = len(ks)
     values = np.asarray(h.getSolution().col_value)
-    if len(values) < K or not np.isfinite(values).all():
+    if not has_solution(h) or len(values) < K or not np.isfinite(values).all():
         return None
     optimal = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
     info = h.getInfo()
@@ -165,7 +166,7 @@ def _solve(h, ks: np.ndarray, kind_vms: list[np.ndarray], group_dual_j: float,
         parts = [kind_vms[int(k)][: int(c)] for k, c in zip(ks.tolist(), xs.tolist()) if c > 0]
         if parts:
             others.append(np.sort(np.concatenate(parts)).astype(np.intp))
-    return PricedSet(vms, reduced, min(bound, reduced), optimal, others)
+    return PricedSet(vms, reduced, min(bound, reduced), optimal, others, checks.hit)
 
 
 def price_group(problem: Problem, group: int, kind_vms: list[np.ndarray], value_j: np.ndarray,
