@@ -13,7 +13,9 @@ clutter tables.  :func:`new_highs` makes the first one with file descriptor 1 po
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 
 import highspy
 
@@ -56,10 +58,12 @@ class CheckLimit:
     relying on it.)  Solve with :meth:`run`; after it, :attr:`count` is the number of
     checks made and :attr:`hit` whether the limit stopped the solve.
 
-    An exception raised while HiGHS runs the callback (Ctrl-C arrives as a
-    ``KeyboardInterrupt`` there, since most of a solve's time is spent between checks)
-    would be swallowed by HiGHS; the callback keeps it, stops the solve, and
-    :meth:`run` raises it again.
+    Ctrl-C: Python runs its SIGINT handler at the next Python instruction, which during
+    a solve is in this callback; a ``KeyboardInterrupt`` raised there (even on entry,
+    before any ``try``) would be swallowed by HiGHS.  So during :meth:`run` (in the
+    main thread, when SIGINT has Python's default handler) SIGINT only sets a flag; the
+    next check stops the solve, and :meth:`run` raises ``KeyboardInterrupt``.  Any
+    other exception the callback meets stops the solve too and is raised again.
     """
 
     def __init__(self, h: highspy.Highs, checks: int):
@@ -68,6 +72,7 @@ class CheckLimit:
         self.count = 0
         self.hit = False
         self._raised: BaseException | None = None
+        self._sigint: list[int] = []
         h.setCallback(self._check, None)
         h.startCallback(highspy.cb.HighsCallbackType.kCallbackMipInterrupt)
 
@@ -76,6 +81,8 @@ class CheckLimit:
             self.count += 1
             if self.count >= self.checks:
                 self.hit = True
+                data_in.user_interrupt = True
+            if self._sigint:
                 data_in.user_interrupt = True
             self._on_check()
         except BaseException as exc:  # noqa: BLE001 - re-raised by run()
@@ -86,10 +93,21 @@ class CheckLimit:
         """Called at every check (a hook for tests that slow HiGHS down)."""
 
     def run(self) -> None:
-        """Solve, then raise whatever the callback caught (e.g. ``KeyboardInterrupt``)."""
-        self.highs.run()
+        """Solve; then raise ``KeyboardInterrupt`` if Ctrl-C came during the solve, or
+        whatever else the callback caught."""
+        previous = None
+        if (threading.current_thread() is threading.main_thread()
+                and signal.getsignal(signal.SIGINT) is signal.default_int_handler):
+            previous = signal.signal(signal.SIGINT, lambda number, _frame: self._sigint.append(number))
+        try:
+            self.highs.run()
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
         if self._raised is not None:
             raise self._raised
+        if self._sigint:
+            raise KeyboardInterrupt
 
 
 def has_solution(h: highspy.Highs) -> bool:

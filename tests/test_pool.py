@@ -190,3 +190,28 @@ def test_gapa_runs_whose_milps_hit_the_work_limit_repeat(monkeypatch):
             for _ in range(2)]
     assert runs[0].info["pool_work_limited"] > 0 and runs[0].info["pool_timed_out"] == 0
     assert np.array_equal(runs[0].allocation, runs[1].allocation)
+
+
+def test_a_real_ctrl_c_during_a_solve_stops_it_and_is_raised():
+    """SIGINT sent while HiGHS solves (no Python code running but the checks): the
+    solve stops at the next check and run() raises KeyboardInterrupt; the handler is
+    Python's default again afterwards."""
+    import os
+    import signal
+    import threading
+    import time
+
+    import pytest
+
+    from gapa.highs import CheckLimit
+
+    h = _covering_milp()
+    h.setOptionValue("time_limit", 5.0)  # were Ctrl-C lost, the test would fail, not hang
+    checks = CheckLimit(h, 1 << 30)
+    timer = threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT))
+    t0 = time.perf_counter()
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        checks.run()
+    assert time.perf_counter() - t0 < 2.0  # the uninterrupted solve takes longer (2–3 s)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
