@@ -275,6 +275,51 @@ def test_fast_path_matches_simulation_on_random_instances(instance):
             assert run.gpu_share_j >= run.breakdown_j()["gpu_above_idle"] - 1e-6
 
 
+@st.composite
+def one_gpu_host(draw):
+    """One GPU host holding a few lab VMs (times on a 60 s grid), under a random power
+    policy, including boots slower than the break-even gap (threshold above it)."""
+    idle = draw(st.sampled_from(["off", "breakeven", "on"]))
+    boot_s, shutdown_s = draw(st.sampled_from([0, 60, 600, 1800])), draw(st.sampled_from([0, 60, 300]))
+    policy = PowerPolicy(idle, boot_s, draw(st.floats(0, 300_000)), shutdown_s, draw(st.floats(0, 50_000)))
+    base = ShapeModel(draw(st.sampled_from(["linear", "square", "sqrt"])), 60, 300)
+    group = HostGroup("gpu", 1, 16, 3000, 65536, OffsetModel(base, 2 * 30.0, "gpus"),
+                      GpuSpec(2, "v100", 30.0, 250.0, ()))
+    n = draw(st.integers(1, 6))
+    start = np.array(draw(st.lists(st.integers(0, 200), min_size=n, max_size=n))) * 60
+    end = start + np.array(draw(st.lists(st.integers(1, 60), min_size=n, max_size=n))) * 60
+    cores = draw(st.lists(st.integers(1, 4), min_size=n, max_size=n))
+    workload = Workload.from_arrays(start, end, cores, [1024] * n, [float("nan")] * n,
+                                    draw(st.lists(st.floats(0, 1), min_size=n, max_size=n)))
+    problem = Problem(workload, Scenario(Fleet([group]), policy))
+    stage = (draw(st.integers(0, 240)) * 60, draw(st.integers(1, 90)) * 60, draw(st.integers(1, 2)),
+             draw(st.floats(10, 200)))  # ready, duration, GPUs, watts above idle per GPU
+    return problem, stage
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(one_gpu_host())
+def test_start_candidates_hold_the_cheapest_start(instance):
+    """The energy-aware policy tries only a few start times per host: none of the others,
+    tried second by second, costs less."""
+    from gapa.jobs.policies import start_candidates
+
+    problem, (ready, duration, gpus, extra_w) = instance
+    load = HostLoad(problem, 0, np.arange(problem.n_vms))
+    cores, ram = 4 * gpus, 16384 * gpus
+    util = load.utilisation_units(cores, 0.5)
+    threshold = load.switch_threshold_s
+    last = int(max(load.event_times().max(), ready)) + (int(np.ceil(threshold)) if threshold < np.inf else 0)
+
+    def cheapest(times):
+        times = times[load.fits(times, times + duration, cores, ram, gpus)]
+        return load.energies_with(times, times + duration, util, np.full(len(times), gpus * extra_w)).min()
+
+    every_second = np.arange(ready, last + duration + 2, dtype=np.int64)
+    best = cheapest(every_second)
+    assert cheapest(start_candidates(load, ready, duration)) <= best + 1e-6 * max(1.0, abs(best))
+
+
 def test_simulation_refuses_a_stage_before_its_predecessor(oneday_gpu):
     problem, lab = oneday_gpu
     run = run_jobs(problem, lab, [make_job("a", "ginp", 9 * 3600, 60 * 3600)], ["asap"])[0]

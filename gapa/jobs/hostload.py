@@ -54,6 +54,12 @@ class HostLoad:
     def __len__(self) -> int:
         return len(self._start)
 
+    @property
+    def switch_threshold_s(self) -> float:
+        """Seconds: an empty gap at least this long costs a shutdown and a boot, a shorter
+        one is idled through (the power policy's threshold for this host)."""
+        return self._threshold
+
     def add(self, start: int, end: int, cores: int, ram_mb: int, gpus: int, util_units: int,
             extra_w: float) -> None:
         """Place an item on ``[start, end)``."""

@@ -264,6 +264,30 @@ def _fastest_rest(ctx: JobContext, job: Job) -> list[int]:
     return rest
 
 
+def start_candidates(load: HostLoad, ready: int, duration_s: int) -> np.ndarray:
+    """Every start time (s, ≥ ``ready``) at which an item of ``duration_s`` seconds on
+    ``load``'s host can cost least, sorted.
+
+    Between consecutive candidates the host's energy with the item is linear in the
+    start time, or, where a gap on either side crosses the power policy's threshold, it
+    jumps there.  So the candidates are: ``ready``; the item starting or ending at an
+    event of the host; and, when the threshold is finite and positive, the item
+    leaving a gap after an event, or before one, of the longest whole number of seconds
+    that is idled through and of one second more (where the gap becomes long enough
+    to switch the host off: the cheaper side depends on whether a switch costs more
+    or less than idling through the threshold).
+    """
+    ev = load.event_times()
+    parts = [np.array([ready]), ev, ev - duration_s]
+    threshold = load.switch_threshold_s
+    if 0 < threshold < np.inf:
+        longest_idled = math.ceil(threshold) - 1  # gaps are whole seconds; shorter than the threshold idles
+        for k in (longest_idled, longest_idled + 1):
+            parts += [ev + k, ev - k - duration_s]
+    t = np.concatenate(parts).astype(np.int64)
+    return np.unique(t[t >= ready])
+
+
 def _best_placement(ctx: JobContext, loads: dict[int, HostLoad], job: Job, j: int, i: int, ready: int,
                     latest_end: int, mode: str, capped: bool) -> StagePlacement:
     """Choose one stage's host, start and cap.
@@ -286,11 +310,7 @@ def _best_placement(ctx: JobContext, loads: dict[int, HostLoad], job: Job, j: in
             base_times = np.concatenate([[ready], ends_now[ends_now > ready]])
             per_option = [base_times] * len(options)
         else:
-            ev = load.event_times()
-            per_option = []
-            for opt in options:
-                t = np.concatenate([[ready], ev, ev - opt.duration_s])
-                per_option.append(np.unique(t[t >= ready]))
+            per_option = [start_candidates(load, ready, opt.duration_s) for opt in options]
         which = np.concatenate([np.full(len(t), k) for k, t in enumerate(per_option)])
         times = np.concatenate(per_option)
         dur = np.array([o.duration_s for o in options], dtype=np.int64)[which]
