@@ -53,7 +53,7 @@ class CheckLimit:
     ``kCallbackMipInterrupt`` callback at each of them.  Single-threaded, the same
     model meets the same checks in the same order on any machine, so stopping at the
     ``checks``-th one stops after the same work everywhere.  (On a1's MILPs HiGHS made
-    roughly 500–1000 checks per second on our machine; the gaps between checks are
+    roughly 100–600 checks per second on our machine; the gaps between checks are
     not bounded, so this is no substitute for a wall-clock safety limit, only for
     relying on it.)  Solve with :meth:`run`; after it, :attr:`count` is the number of
     checks made and :attr:`hit` whether the limit stopped the solve.

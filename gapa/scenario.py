@@ -243,17 +243,10 @@ def _same(a: Any, b: Any) -> bool:
 def _setting_line(source: str, table: str, key: str) -> int | None:
     """1-based line of ``key = …`` in the ``[table]`` table of the TOML file ``source``."""
     try:
-        lines = Path(source).read_text(encoding="utf-8").splitlines()
+        text = Path(source).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return None
-    inside = False
-    for number, line in enumerate(lines, start=1):
-        stripped = line.strip()
-        if stripped.startswith("["):
-            inside = stripped.split("#", 1)[0].strip() == f"[{table}]"
-        elif inside and re.match(rf"{re.escape(key)}\s*=", stripped):
-            return number
-    return None
+    return _line_of(text, (table, key))
 
 
 def load_scenario(path: str | Path) -> Scenario:

@@ -46,6 +46,12 @@ from gapa.readers import READERS, read_trace
 from gapa.scenario import Scenario, load_scenario, read_toml
 
 
+def _known_name(value: str, registry: dict[str, Any], what: str) -> str:
+    if value not in registry:
+        raise ValueError(f"unknown {what} {value!r}; known: {', '.join(registry)}")
+    return value
+
+
 class _WorkloadSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
     path: str = Field(min_length=1)
@@ -55,9 +61,7 @@ class _WorkloadSpec(BaseModel):
     @field_validator("format")
     @classmethod
     def _known(cls, v: str) -> str:
-        if v not in READERS:
-            raise ValueError(f"unknown format {v!r}; known: {', '.join(READERS)}")
-        return v
+        return _known_name(v, READERS, "format")
 
 
 class _PowerSpec(BaseModel):
@@ -76,9 +80,7 @@ class _AlgorithmSpec(BaseModel):
     @field_validator("name")
     @classmethod
     def _known(cls, v: str) -> str:
-        if v not in ALLOCATORS:
-            raise ValueError(f"unknown algorithm {v!r}; known: {', '.join(ALLOCATORS)}")
-        return v
+        return _known_name(v, ALLOCATORS, "algorithm")
 
 
 class _SweepSpec(BaseModel):
