@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 import gapa
-from gapa.allocators import ALLOCATORS, Limits, get_allocator
+from gapa.allocators import ALLOCATORS, Limits, available_cores, get_allocator
 from gapa.errors import InputError
 from gapa.lower_bound import lower_bound
 from gapa.problem import Problem
@@ -122,8 +122,10 @@ Observer = Callable[[int, int, dict[str, Any]], None]
 
 
 def run_instance(s: InstanceSet, path: Path, seed: int = 0,
-                 observer: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
-    """Every allocator of set ``s`` on the file ``path``: one record each."""
+                 observer: Callable[[dict[str, Any]], None] | None = None,
+                 processes: int = 1) -> list[dict[str, Any]]:
+    """Every allocator of set ``s`` on the file ``path``: one record each; each run may keep
+    ``processes`` processes busy (GAPA's islands)."""
     trace = read_trace(path, s.format)
     if trace.scenario is None:
         raise InputError("this format carries no fleet; benchmark sets need one (e.g. tbpp)", path)
@@ -133,7 +135,8 @@ def run_instance(s: InstanceSet, path: Path, seed: int = 0,
     setup_s = time.perf_counter() - t_load
     rows = []
     for name in s.algorithms:
-        result = run_allocator(problem, name, seed=seed, limits=Limits(), settings=s.settings.get(name, {}))
+        result = run_allocator(problem, name, seed=seed, limits=Limits(processes=processes),
+                               settings=s.settings.get(name, {}))
         rows.append({
             "set": s.name, "instance": path.name, "vms": problem.n_vms, "algorithm": name,
             "energy_j": result.simulation.energy_j, "host_on_s": result.simulation.on_s,
@@ -173,7 +176,7 @@ def run_suite(suite: Suite, quick: bool = False, seed: int = 0, observer: Observ
             observer(done, total, record)
 
     if jobs <= 1:
-        return [r for s, path in pairs for r in run_instance(s, path, seed, seen)]
+        return [r for s, path in pairs for r in run_instance(s, path, seed, seen, processes=available_cores())]
     # fresh worker processes, each with one BLAS thread, so that ``jobs`` workers share the
     # cores without oversubscribing them (the workers read the variable when numpy loads)
     os.environ["OPENBLAS_NUM_THREADS"] = os.environ["OMP_NUM_THREADS"] = "1"

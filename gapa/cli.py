@@ -25,7 +25,14 @@ from rich.table import Table
 
 import gapa
 from gapa.allocation_file import read_allocation
-from gapa.allocators import ALLOCATORS, MAIN_ALLOCATORS, GivenAllocation, Limits, get_allocator
+from gapa.allocators import (
+    ALLOCATORS,
+    MAIN_ALLOCATORS,
+    GivenAllocation,
+    Limits,
+    available_cores,
+    get_allocator,
+)
 from gapa.bench import load_suite, run_suite, summarise
 from gapa.bench_report import write_results as write_benchmark
 from gapa.compare import compare as run_comparison
@@ -292,7 +299,8 @@ def simulate(ctx: click.Context, workload: Path, scenario_path: Path | None, fmt
         results = []
         for allocator in allocators:
             with ProgressReporter(err, allocator.name, enabled=show_progress) as progress:
-                limits = Limits(time_limit_s=time_limit, quiet=not show_progress, progress=progress.update)
+                limits = Limits(time_limit_s=time_limit, quiet=not show_progress, progress=progress.update,
+                                processes=available_cores())
                 try:
                     results.append(run_allocator(problem, allocator, seed=seed, limits=limits))
                 except InfeasibleAllocation as exc:
@@ -350,7 +358,8 @@ def compare(ctx: click.Context, workload: Path, scenario_path: Path | None, fmt:
         problem = _load_problem(workload, scenario_path, fmt, ram_mb, err)
         settings = {name: _allocator_settings(problem, name, ga_overrides) for name in names}
         with RunsProgress(err, enabled=not quiet and err.is_terminal) as progress:
-            comparison = run_comparison(problem, names, range(n_seeds), settings, time_limit, progress)
+            comparison = run_comparison(problem, names, range(n_seeds), settings, time_limit, progress,
+                                        processes=available_cores())
         if out_dir is not None:
             try:
                 write_comparison(out_dir, comparison, _command_line(ctx))
@@ -495,7 +504,7 @@ def jobs(ctx: click.Context, workload: Path, jobs_path: Path, scenario_path: Pat
                              "gpus = { count, model, idle_w, max_w })", scenario_file)
         show = not (quiet or as_json) and err.is_terminal
         with ProgressReporter(err, algorithm, enabled=show) as progress:
-            limits = Limits(quiet=not show, progress=progress.update)
+            limits = Limits(quiet=not show, progress=progress.update, processes=available_cores())
             lab = run_allocator(problem, algorithm, seed=seed, limits=limits,
                                 settings=problem.scenario.settings.get(algorithm, {}))
         if show:

@@ -221,7 +221,8 @@ def gantt_figure(problem: Problem, run: RunResult, path: str | Path, title: str)
 def convergence_figure(results: Sequence[RunResult], path: str | Path, title: str,
                        baseline_j: float | None = None) -> Path | None:
     """Best (top) and mean (bottom) energy of the population per generation, kWh, one line
-    per run with a logbook; BFD's energy as a dotted reference line.  ``None`` if no run
+    per run with a logbook (per island, for GAPA with several; a restarted population
+    shows as a jump up); BFD's energy as a dotted reference line.  ``None`` if no run
     has a logbook with ``best_j`` (nothing written)."""
     runs = [r for r in results if r.allocator.logbook and "best_j" in r.allocator.logbook[0]]
     if not runs:
@@ -231,16 +232,20 @@ def convergence_figure(results: Sequence[RunResult], path: str | Path, title: st
     fig = Figure(figsize=(10, 6.5 if has_mean else 4.2), layout="constrained")
     axes = fig.subplots(2 if has_mean else 1, 1, sharex=True, squeeze=False)[:, 0]
     cmap = _TAB10 if len(runs) <= 10 else colormaps["viridis"]
+    styles = ["-", "--", ":", "-."]
     for i, r in enumerate(runs):
-        book = r.allocator.logbook
-        gen = np.array([rec.get("gen", k) for k, rec in enumerate(book)], dtype=float)
         colour = cmap(i % 10) if len(runs) <= 10 else cmap(i / max(1, len(runs) - 1))
         label = f"{r.algorithm} seed {r.seed}" if several_algorithms else f"seed {r.seed}"
-        marker = "o" if len(book) < 2 else None
-        keys = ["best_j", "mean_j"] if has_mean else ["best_j"]
-        for ax, key in zip(axes, keys):
-            ax.plot(gen, np.array([rec[key] for rec in book], dtype=float) / JOULES_PER_KWH,
-                    color=colour, linewidth=1.3, marker=marker, markersize=4, label=label)
+        islands = sorted({rec.get("island", 0) for rec in r.allocator.logbook})
+        for island in islands:  # one line per island of a GA run (GAPA's ``islands``)
+            book = [rec for rec in r.allocator.logbook if rec.get("island", 0) == island]
+            gen = np.array([rec.get("gen", k) for k, rec in enumerate(book)], dtype=float)
+            marker = "o" if len(book) < 2 else None
+            keys = ["best_j", "mean_j"] if has_mean else ["best_j"]
+            for ax, key in zip(axes, keys):
+                ax.plot(gen, np.array([rec[key] for rec in book], dtype=float) / JOULES_PER_KWH,
+                        color=colour, linewidth=1.3, linestyle=styles[island % len(styles)], marker=marker,
+                        markersize=4, label=label + (f", island {island}" if len(islands) > 1 else ""))
     if baseline_j is not None:
         axes[0].axhline(baseline_j / JOULES_PER_KWH, color="grey", linestyle=":", linewidth=1.5, zorder=1,
                         label=f"{BASELINE} ({baseline_j / JOULES_PER_KWH:,.3f} kWh)")

@@ -77,13 +77,26 @@ class PowerModel(ABC):
         return f"<{type(self).__name__} {self.describe()}>"
 
 
+def _linear(u: Any) -> Any:
+    return u
+
+
+def _square(u: Any) -> Any:
+    return u * u
+
+
+def _cubic(u: Any) -> Any:
+    return u * u * u
+
+
 class ShapeModel(PowerModel):
     """``idle_w + (max_w - idle_w) * f(u)`` for ``f`` = u, u², u³ or √u."""
 
+    # module-level functions, not lambdas, so that a model pickles (GAPA's island processes)
     _SHAPES: ClassVar[dict[str, Callable[[Any], Any]]] = {
-        "linear": lambda u: u,
-        "square": lambda u: u * u,
-        "cubic": lambda u: u * u * u,
+        "linear": _linear,
+        "square": _square,
+        "cubic": _cubic,
         "sqrt": np.sqrt,
     }
 

@@ -7,7 +7,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from gapa.allocators.base import Allocator, AllocatorResult, Limits, SettingError, check_settings
+from gapa.allocators.base import (
+    Allocator,
+    AllocatorResult,
+    Limits,
+    SettingError,
+    available_cores,
+    check_settings,
+)
 from gapa.allocators.bfd import BestFitDecreasing
 from gapa.allocators.exact import ExactSolver
 from gapa.allocators.genetic import GAPA
@@ -35,4 +42,4 @@ def get_allocator(name: str, settings: dict[str, Any] | None = None) -> Allocato
 
 
 __all__ = ["ALLOCATORS", "MAIN_ALLOCATORS", "Allocator", "AllocatorResult", "GivenAllocation",
-           "Limits", "SettingError", "get_allocator"]
+           "Limits", "SettingError", "available_cores", "get_allocator"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 import numbers
+import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -65,6 +66,14 @@ def check_settings(cls: type, settings: dict[str, Any]) -> None:
             raise SettingError(key, f"must be {want}, got {value!r}")
 
 
+def available_cores() -> int:
+    """CPU cores this process may run on (its affinity mask where the OS has one)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
 @dataclass(frozen=True)
 class Limits:
     """Budgets an allocator must respect.
@@ -75,11 +84,15 @@ class Limits:
         progress: called by iterative allocators after each iteration with a dict
             (``generation``, ``generations``, ``best_j``, ``elapsed_s``, ``time_limit_s``);
             the CLI draws its progress bar from it.
+        processes: how many processes an allocator may keep busy at once (GAPA's
+            islands); results do not depend on it.  Runners that already run
+            allocators in parallel leave it at 1.
     """
 
     time_limit_s: float | None = None
     quiet: bool = True
     progress: Callable[[dict[str, Any]], None] | None = None
+    processes: int = 1
 
 
 @dataclass

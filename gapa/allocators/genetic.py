@@ -42,11 +42,17 @@ Built on DEAP's ``base.Toolbox`` (operators registered by name) and
 from __future__ import annotations
 
 import math
+import multiprocessing
+import pickle
+import signal
+import threading
 import time
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 from deap import base, tools
+from threadpoolctl import threadpool_limits
 
 from gapa.allocators.base import Allocator, AllocatorResult, Limits, SettingError
 from gapa.allocators.bfd import BestFitDecreasing, start_order
@@ -167,12 +173,13 @@ class GAPA(Allocator):
     summary = "genetic algorithm: grouping crossover, exact energy-priced repair, seeded with BFD"
 
     def __init__(self, population: int = 30, generations: int = 100, time_limit: float | None = None,
-                 crossover_rate: float = 0.8, mutation_rate: float = 0.4, stagnation: int = 40,
+                 crossover_rate: float = 0.8, mutation_rate: float = 0.4, stagnation: int = 10,
                  tournament: int = 3, elite: int = 2, local_search_rate: float = 0.1,
-                 pool_every: int = 10, polish: int = 0):
+                 pool_every: int = 10, polish: int = 0, restarts: bool = True, islands: int = 1):
         for key, value, least in (("population", population, 2), ("generations", generations, 0),
                                   ("stagnation", stagnation, 1), ("tournament", tournament, 1),
-                                  ("elite", elite, 0), ("pool_every", pool_every, 0), ("polish", polish, 0)):
+                                  ("elite", elite, 0), ("pool_every", pool_every, 0), ("polish", polish, 0),
+                                  ("islands", islands, 1)):
             if value < least:
                 raise SettingError(key, f"must be at least {least}, got {value}")
         if elite >= population:
@@ -198,6 +205,8 @@ class GAPA(Allocator):
         self.local_search_rate = float(local_search_rate)
         self.pool_every = int(pool_every)  # 0: no set-covering recombination during the run
         self.polish = int(polish)
+        self.restarts = bool(restarts)
+        self.islands = int(islands)
 
     def settings(self) -> dict[str, Any]:
         """The parameters of this run (recorded with the result)."""
@@ -206,7 +215,7 @@ class GAPA(Allocator):
                 "mutation_rate": self.mutation_rate, "stagnation": self.stagnation,
                 "tournament": self.tournament, "elite": self.elite,
                 "local_search_rate": self.local_search_rate, "pool_every": self.pool_every,
-                "polish": self.polish}
+                "polish": self.polish, "restarts": self.restarts, "islands": self.islands}
 
     def _toolbox(self, problem: Problem, rng: np.random.Generator) -> base.Toolbox:
         tb = base.Toolbox()
@@ -283,12 +292,54 @@ class GAPA(Allocator):
         return self.time_limit is not None and time.perf_counter() - t0 >= self.time_limit
 
     def allocate(self, problem: Problem, rng: np.random.Generator, limits: Limits) -> AllocatorResult:
+        # numpy's BLAS on one thread: island processes then share the cores without
+        # oversubscribing them, and no result depends on how many threads BLAS would use
+        with threadpool_limits(limits=1, user_api="blas"):
+            return self._allocate(problem, rng, limits)
+
+    def _allocate(self, problem: Problem, rng: np.random.Generator, limits: Limits) -> AllocatorResult:
         t0 = time.perf_counter()
         if limits.time_limit_s is not None:
             self.time_limit = (limits.time_limit_s if self.time_limit is None
                                else min(self.time_limit, limits.time_limit_s))
         if problem.n_vms == 0:
             return AllocatorResult(np.zeros(0, dtype=np.int64), info=self.settings())
+        if self.islands == 1:
+            done, in_workers = [self._evolve(problem, rng, limits, t0)], 0
+        else:
+            done, in_workers = run_islands(self, problem, rng.spawn(self.islands), limits, t0)
+        first = done[0]
+        pool, cache, packs = first.pool, first.cache, first.packs
+        best = min(range(len(done)), key=lambda i: done[i].best_key)
+        best_key, best_alloc = done[best].best_key, done[best].best_alloc
+        for island in done[1:]:
+            if pool is not None:
+                pool.absorb(island.columns)
+                pool.timed_out += island.pool_timed_out
+                pool.work_limited += island.pool_work_limited
+            packs = packs + [Packing(problem, alloc, cache) for alloc in island.population]
+        evaluations = sum(island.evaluations for island in done)
+        if pool is not None and not self._out_of_time(t0):
+            best_key, best_alloc, extra = self._polish(problem, pool, cache, packs, best_key, best_alloc, t0)
+            evaluations += extra
+        statuses = [island.status for island in done]
+        status = "time_limit" if "time_limit" in statuses else first.status
+        info = {**self.settings(), "generations_run": sum(island.generations_run for island in done),
+                "evaluations": evaluations, "restarts_run": sum(island.restarts for island in done),
+                "islands_in_workers": in_workers,
+                "pool_columns": len(pool) if pool is not None else 0,
+                "pool_timed_out": pool.timed_out if pool is not None else 0,
+                "pool_work_limited": pool.work_limited if pool is not None else 0}
+        logbook = [record for island in done for record in island.logbook]
+        return AllocatorResult(best_alloc, status=status, logbook=logbook, info=info)
+
+    def _evolve(self, problem: Problem, rng: np.random.Generator, limits: Limits, t0: float,
+                island: int = 0, progress_span: tuple[int, int] | None = None) -> _Island:
+        """One island: evolve a population (restarting it when it stagnates, with
+        ``restarts``) until the generations are used up, time runs out or, without
+        restarts, it stagnates.  Progress goes to ``limits.progress`` as generation
+        ``offset + gen`` of ``total`` for ``progress_span = (offset, total)`` (default:
+        ``(0, generations)``)."""
         toolbox = self._toolbox(problem, rng)
         cache = PriceCache(problem)
         packs = self._initial(problem, rng, limits, t0, cache)
@@ -300,30 +351,36 @@ class GAPA(Allocator):
         rejected, energy, on = toolbox.evaluate_population(pop)
         evaluations = len(pop)
         logbook = tools.Logbook()
-        logbook.header = ["gen", "evals", "best_j", "mean_j", "worst_j", "best_on_s", "rejected", "elapsed_s"]
+        logbook.header = ["gen", "island", "restart", "evals", "best_j", "mean_j", "worst_j", "best_on_s",
+                          "rejected", "elapsed_s"]
+        restarts = 0
+        progress = limits.progress
+        offset, total = progress_span if progress_span is not None else (0, self.generations)
 
         def record(gen: int, evals: int) -> int:
             best = int(np.lexsort((energy, rejected))[0])
-            logbook.record(gen=gen, evals=evals, best_j=float(energy[best]), mean_j=float(energy.mean()),
-                           worst_j=float(energy.max()), best_on_s=float(on[best]),
-                           rejected=int(rejected[best]), elapsed_s=time.perf_counter() - t0)
-            if limits.progress is not None:
-                limits.progress({"algorithm": self.name, "generation": gen, "generations": self.generations,
-                                 "best_j": float(energy[best]), "elapsed_s": time.perf_counter() - t0,
-                                 "time_limit_s": self.time_limit})
+            logbook.record(gen=gen, island=island, restart=restarts, evals=evals, best_j=float(energy[best]),
+                           mean_j=float(energy.mean()), worst_j=float(energy.max()),
+                           best_on_s=float(on[best]), rejected=int(rejected[best]),
+                           elapsed_s=time.perf_counter() - t0)
+            if progress is not None:
+                progress({"algorithm": self.name, "generation": offset + gen, "generations": total,
+                          "best_j": float(energy[best]), "elapsed_s": time.perf_counter() - t0,
+                          "time_limit_s": self.time_limit})
             return best
 
         best = record(0, evaluations)
         best_key = (int(rejected[best]), float(energy[best]))
         best_alloc = pop[best].copy()
+        run_key = best_key  # the best of the population since the last restart
         since_improvement = 0
         status = "generations"
         gen = 0
-        for gen in range(1, self.generations + 1):
+        while gen < self.generations:
             if self._out_of_time(t0):
                 status = "time_limit"
-                gen -= 1
                 break
+            gen += 1
             rank = np.empty(len(pop), dtype=np.int64)
             rank[np.lexsort((energy, rejected))] = np.arange(len(pop))
             elite_idx = np.argsort(rank)[: self.elite]
@@ -355,20 +412,152 @@ class GAPA(Allocator):
             on = np.concatenate([on[elite_idx], c_on])
             best = record(gen, len(child_pop))
             key = (int(rejected[best]), float(energy[best]))
-            improved = key[0] < best_key[0] or (key[0] == best_key[0] and key[1] < best_key[1] * (1 - 1e-12))
-            if improved:
+            if _better(key, best_key):
                 best_key, best_alloc = key, pop[best].copy()
+            if _better(key, run_key):
+                run_key = key
                 since_improvement = 0
-            else:
-                since_improvement += 1
-                if since_improvement >= self.stagnation:
-                    status = "stagnation"
-                    break
-        if pool is not None and not self._out_of_time(t0):
-            best_key, best_alloc, extra = self._polish(problem, pool, cache, packs, best_key, best_alloc, t0)
-            evaluations += extra
-        info = {**self.settings(), "generations_run": gen, "evaluations": evaluations,
-                "pool_columns": len(pool) if pool is not None else 0,
-                "pool_timed_out": pool.timed_out if pool is not None else 0,
-                "pool_work_limited": pool.work_limited if pool is not None else 0}
-        return AllocatorResult(best_alloc, status=status, logbook=list(logbook), info=info)
+                continue
+            since_improvement += 1
+            if since_improvement < self.stagnation:
+                continue
+            if not self.restarts or self.generations - gen < self.stagnation:
+                status = "stagnation"
+                break
+            # restart: a fresh population; the pool keeps every host group seen so far
+            restarts += 1
+            packs = self._initial(problem, rng, limits, t0, cache)
+            for p in packs if pool is not None else ():
+                pool.add(p)
+            pop = np.stack([p.allocation for p in packs])
+            rejected, energy, on = toolbox.evaluate_population(pop)
+            evaluations += len(pop)
+            first = int(np.lexsort((energy, rejected))[0])
+            run_key = (int(rejected[first]), float(energy[first]))
+            since_improvement = 0
+        return _Island(best_key, best_alloc, pop, list(logbook), status, gen, evaluations, restarts,
+                       pool, cache, packs)
+
+
+def _better(key: tuple[int, float], than: tuple[int, float]) -> bool:
+    """Whether fitness ``key`` (rejected VMs, joules) beats ``than`` (by more than rounding)."""
+    return key[0] < than[0] or (key[0] == than[0] and key[1] < than[1] * (1 - 1e-12))
+
+
+@dataclass
+class _Island:
+    """What one island's evolution leaves: its best, its last population, its logbook,
+    counters, and (in the process that ran it) its column pool, price cache and packings;
+    :meth:`detached` swaps those for plain data that pickles small."""
+
+    best_key: tuple[int, float]
+    best_alloc: np.ndarray
+    population: np.ndarray  # allocations of the last population, (P, n)
+    logbook: list[dict[str, Any]]
+    status: str
+    generations_run: int
+    evaluations: int
+    restarts: int
+    pool: ColumnPool | None = None
+    cache: PriceCache | None = None
+    packs: list[Packing] = field(default_factory=list)
+    columns: list[tuple[int, tuple[int, ...], float]] = field(default_factory=list)
+    pool_timed_out: int = 0
+    pool_work_limited: int = 0
+
+    def detached(self) -> _Island:
+        """A copy without live objects: the pool's columns as (group, kinds, joules) tuples."""
+        pool = self.pool
+        return replace(self, pool=None, cache=None, packs=[],
+                       columns=pool.columns() if pool is not None else [],
+                       pool_timed_out=pool.timed_out if pool is not None else 0,
+                       pool_work_limited=pool.work_limited if pool is not None else 0)
+
+
+def _island_worker(conn, settings: dict[str, Any], problem: Problem, rngs: dict[int, np.random.Generator],
+                   deadline: float | None) -> None:
+    """Body of a worker process: run the given islands one after another and send each back
+    as ("island", i, result), or ("error", i, text) if one fails.  ``deadline`` is the
+    run's end as ``time.time()`` (None without a time limit).  Ctrl-C is left to the
+    parent, which stops this process when it is interrupted itself."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threadpool_limits(limits=1, user_api="blas")  # as in the parent (see GAPA.allocate)
+    t0 = time.perf_counter()
+    time_left = None if deadline is None else max(1e-3, deadline - time.time())
+    ga = GAPA(**{**settings, "time_limit": time_left})
+    try:
+        for i, rng in rngs.items():
+            try:
+                island = ga._evolve(problem, rng, Limits(), t0, island=i).detached()
+                conn.send(("island", i, island))
+            except Exception as exc:  # noqa: BLE001 - reported; the parent then runs the island itself
+                conn.send(("error", i, f"{type(exc).__name__}: {exc}"))
+    finally:
+        conn.close()
+
+
+def _receive_islands(receive, into: dict[int, _Island]) -> None:
+    """Collect the islands a worker sends until it closes its end of the pipe (or dies)."""
+    while True:
+        try:
+            kind, i, payload = receive.recv()
+        except (EOFError, OSError):
+            return
+        if kind == "island":
+            into[i] = payload
+
+
+def run_islands(ga: GAPA, problem: Problem, rngs: list[np.random.Generator], limits: Limits,
+                t0: float) -> tuple[list[_Island], int]:
+    """Evolve one island per generator and return them with how many ran in worker processes.
+
+    Island 0 runs here (it reports progress); the others are shared out among up to
+    ``limits.processes − 1`` spawned worker processes that run at the same time.  With
+    one process allowed, or if the workers cannot be started (e.g. inside a daemonic
+    process) or fail, the islands run here, one after another.  The islands never talk
+    to each other, so each one's result is the same wherever it runs.
+    """
+    others = list(range(1, len(rngs)))
+    n_workers = min(max(0, limits.processes - 1), len(others))
+    workers: list[tuple[Any, Any]] = []
+    try:
+        if n_workers:
+            context = multiprocessing.get_context("spawn")
+            settings = ga.settings()
+            left = ga._time_left(t0)
+            deadline = None if left is None else time.time() + left
+            for k in range(n_workers):
+                mine = {i: rngs[i] for i in others[k::n_workers]}
+                receive, send = context.Pipe(duplex=False)
+                process = context.Process(target=_island_worker, daemon=True,
+                                          args=(send, settings, problem, mine, deadline))
+                try:
+                    process.start()
+                except (OSError, AssertionError, pickle.PicklingError, AttributeError, TypeError):
+                    break  # e.g. a daemonic process may not have children: run them here
+                finally:
+                    send.close()
+                workers.append((process, receive))
+        received: dict[int, _Island] = {}
+        readers = [threading.Thread(target=_receive_islands, args=(receive, received), daemon=True)
+                   for _, receive in workers]
+        for reader in readers:  # read while island 0 runs, so that no worker blocks on a full pipe
+            reader.start()
+        here = [0] + [i for i in others if not workers]  # islands run in this process
+        total = len(here) * ga.generations
+        done = {0: ga._evolve(problem, rngs[0], limits, t0, island=0, progress_span=(0, total))}
+        for reader in readers:
+            reader.join()
+        done.update(received)
+        in_workers = len(received)
+        for i in others:
+            if i not in done:  # here after all (e.g. a worker failed): progress restarts its count
+                span = (here.index(i) * ga.generations, total) if i in here else None
+                done[i] = ga._evolve(problem, rngs[i], limits, t0, island=i, progress_span=span).detached()
+        return [done[i] for i in range(len(rngs))], in_workers
+    finally:
+        for process, receive in workers:
+            receive.close()
+            if process.is_alive():
+                process.terminate()
+            process.join()

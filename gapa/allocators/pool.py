@@ -96,6 +96,20 @@ class ColumnPool:
             if ok and len(vms):
                 self._add(h, vms, e)
 
+    def columns(self) -> list[tuple[int, tuple[int, ...], float]]:
+        """Every pooled column as (hardware group, sorted VM kinds, joules), in pooling order."""
+        return list(zip(self._group, self._kinds, self._energy))
+
+    def absorb(self, columns: list[tuple[int, tuple[int, ...], float]]) -> None:
+        """Add columns of another pool (from :meth:`columns`) not pooled here yet, in their order."""
+        for group, kinds, energy_j in columns:
+            key = (int(group), tuple(kinds))
+            if key not in self._index and len(self._kinds) < self.MAX_COLUMNS:
+                self._index[key] = len(self._kinds)
+                self._group.append(key[0])
+                self._kinds.append(key[1])
+                self._energy.append(float(energy_j))
+
     def _key(self, host: int, vms) -> tuple[int, tuple[int, ...]]:
         kinds = self.problem.vm_kind[np.asarray(vms, dtype=np.intp)]
         return int(self.problem.fleet.group_of_host[host]), tuple(sorted(kinds.tolist()))
