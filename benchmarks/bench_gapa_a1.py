@@ -38,7 +38,7 @@ def main() -> None:
     parser.add_argument("--all", action="store_true", help="all 40 instances of 50 jobs")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                        help="a GAPA setting other than its default, e.g. --set stagnation=40")
+                        help="a GAPA setting other than its default, e.g. --set stagnation=20 or --set restarts=false")
     args = parser.parse_args()
     files = sorted(DATA.glob("cap100_n50_*.txt"))
     if not args.all:

@@ -64,3 +64,23 @@ def test_logbook_without_mean_is_drawn(problem, tmp_path):
     fake = type(run)(run.algorithm, 0, run.allocation, AllocatorResult(run.allocation, logbook=book),
                      run.simulation, run.evaluation, 0.0)
     assert plots.convergence_figure([fake], tmp_path / "c.png", "t") is not None
+
+
+def test_each_island_gets_its_own_line(problem, tmp_path, monkeypatch):
+    run = run_allocator(problem, "gapa", seed=0, settings={"population": 4, "generations": 3, "islands": 2})
+    assert {rec["island"] for rec in run.allocator.logbook} == {0, 1}
+    drawn = []
+    original = plots.Figure.subplots
+
+    def spy(self, *args, **kwargs):
+        axes = original(self, *args, **kwargs)
+        drawn.append(axes)
+        return axes
+
+    monkeypatch.setattr(plots.Figure, "subplots", spy)
+    assert plots.convergence_figure([run], tmp_path / "c.png", "t") is not None
+    top = drawn[0][0, 0]
+    labels = [line.get_label() for line in top.get_lines()]
+    assert labels == ["seed 0, island 0", "seed 0, island 1"]
+    for line, island in zip(top.get_lines(), (0, 1)):
+        assert len(line.get_xdata()) == sum(rec["island"] == island for rec in run.allocator.logbook)

@@ -34,9 +34,20 @@ Built on DEAP's ``base.Toolbox`` (operators registered by name) and
   ``mindft-ld`` and ``mindft-st`` (:mod:`gapa.allocators.heuristics`), energy-greedy
   insertion in start order and by size, and randomised greedy insertions — so GAPA
   never ends worse than any of them.
-* **Stopping**: whichever comes first of ``generations``, ``time_limit`` seconds, or
-  ``stagnation`` generations without improvement.  All randomness comes from the
-  ``numpy.random.Generator`` handed in; with no time limit the run is reproducible.
+* **Restarts** (``restarts``, on by default): when the population's best has not
+  improved for ``stagnation`` generations (default 10) and at least that many are
+  left, a fresh initial population replaces it; the pool keeps every host group seen, so the next covering MILP
+  recombines the old population's groups with the new one's.  The run's best is kept
+  throughout.  Without restarts, stagnation ends the run.
+* **Islands** (``islands``, default 1): that many independent runs, each with its own
+  generator (``rng.spawn``), whose pools are merged for the last covering MILP.  Island
+  0 runs in the calling process; the others in up to ``Limits.processes − 1`` worker
+  processes at once, or one after another here.  They never exchange anything, so the
+  result is the same wherever they run.
+* **Stopping**: whichever comes first of ``generations`` (per island, restarts
+  included), ``time_limit`` seconds, or (without restarts) ``stagnation`` generations
+  without improvement.  All randomness comes from the ``numpy.random.Generator``
+  handed in; with no time limit the run is reproducible.
 """
 
 from __future__ import annotations

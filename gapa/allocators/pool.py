@@ -50,7 +50,7 @@ class ColumnPool:
     PRICING_SEEDS = 20
     #: most limit checks of one MILP (:class:`gapa.highs.CheckLimit`): a work limit that
     #: does not depend on the machine's speed.  On a1's 50-job instances GAPA's MILPs
-    #: made at most 404 checks (0.75 s) on our machine
+    #: made at most 384 checks (1.00 s) on our machine, with restarts (437 MILPs)
     MAX_MILP_CHECKS = 600
     #: seconds after which a MILP stops whatever it has done: a safety net against a
     #: MILP whose checks are far apart, far above what :data:`MAX_MILP_CHECKS` allows
