@@ -58,6 +58,7 @@ import pickle
 import signal
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -80,6 +81,12 @@ MAX_INJECTED_VMS = 48
 
 #: pair/triple re-packing moves per local search
 REPACK_TRIES = 5
+
+#: with several islands and a time limit, the share of the time the islands may use;
+#: the rest is kept for the last recombination of their merged pools
+ISLANDS_SHARE = 0.9
+#: seconds a worker process may overrun the islands' time before it is stopped
+WORKER_GRACE_S = 30.0
 
 #: HiGHS limit checks (:class:`gapa.highs.CheckLimit`) each pricing MILP of the
 #: ``polish`` column generation may make: a work limit, the same on any machine
@@ -251,7 +258,7 @@ class GAPA(Allocator):
         return winners
 
     def _initial(self, problem: Problem, rng: np.random.Generator, limits: Limits,
-                 t0: float, cache: PriceCache) -> list[Packing]:
+                 out_of_time: Callable[[], bool], cache: PriceCache) -> list[Packing]:
         n = problem.n_vms
         bfd = Packing(problem, BestFitDecreasing().allocate(problem, rng, limits).allocation, cache)
         seeds = [bfd, greedy(problem, start_order(problem).tolist(), cache),
@@ -260,7 +267,7 @@ class GAPA(Allocator):
             seeds.append(Packing(problem, heuristic.allocate(problem, rng, limits).allocation, cache))
         pop = seeds[: self.population]
         while len(pop) < self.population:
-            if self._out_of_time(t0):
+            if out_of_time():
                 pop.append(mutate(problem, pop[int(rng.integers(len(pop)))].copy(), rng))
             elif len(pop) % 2:
                 pop.append(greedy(problem, rng.permutation(n).tolist(), cache))
@@ -316,9 +323,10 @@ class GAPA(Allocator):
         if problem.n_vms == 0:
             return AllocatorResult(np.zeros(0, dtype=np.int64), info=self.settings())
         if self.islands == 1:
-            done, in_workers = [self._evolve(problem, rng, limits, t0)], 0
+            done, in_workers, errors = [self._evolve(problem, rng, limits, t0)], 0, []
         else:
-            done, in_workers = run_islands(self, problem, rng.spawn(self.islands), limits, t0)
+            until = None if self.time_limit is None else t0 + ISLANDS_SHARE * self.time_limit
+            done, in_workers, errors = run_islands(self, problem, rng.spawn(self.islands), limits, t0, until)
         first = done[0]
         pool, cache, packs = first.pool, first.cache, first.packs
         best = min(range(len(done)), key=lambda i: done[i].best_key)
@@ -337,7 +345,7 @@ class GAPA(Allocator):
         status = "time_limit" if "time_limit" in statuses else first.status
         info = {**self.settings(), "generations_run": sum(island.generations_run for island in done),
                 "evaluations": evaluations, "restarts_run": sum(island.restarts for island in done),
-                "islands_in_workers": in_workers,
+                "islands_in_workers": in_workers, "island_errors": "; ".join(errors),
                 "pool_columns": len(pool) if pool is not None else 0,
                 "pool_timed_out": pool.timed_out if pool is not None else 0,
                 "pool_work_limited": pool.work_limited if pool is not None else 0}
@@ -345,15 +353,26 @@ class GAPA(Allocator):
         return AllocatorResult(best_alloc, status=status, logbook=logbook, info=info)
 
     def _evolve(self, problem: Problem, rng: np.random.Generator, limits: Limits, t0: float,
-                island: int = 0, progress_span: tuple[int, int] | None = None) -> _Island:
+                island: int = 0, progress_span: tuple[int, int] | None = None,
+                until: float | None = None) -> _Island:
         """One island: evolve a population (restarting it when it stagnates, with
         ``restarts``) until the generations are used up, time runs out or, without
         restarts, it stagnates.  Progress goes to ``limits.progress`` as generation
         ``offset + gen`` of ``total`` for ``progress_span = (offset, total)`` (default:
-        ``(0, generations)``)."""
+        ``(0, generations)``).  The island stops at ``until`` (a ``time.perf_counter()``
+        value; default: the run's time limit from ``t0``, if any)."""
+        if until is None and self.time_limit is not None:
+            until = t0 + self.time_limit
+
+        def out_of_time() -> bool:
+            return until is not None and time.perf_counter() >= until
+
+        def time_left() -> float | None:
+            return None if until is None else until - time.perf_counter()
+
         toolbox = self._toolbox(problem, rng)
         cache = PriceCache(problem)
-        packs = self._initial(problem, rng, limits, t0, cache)
+        packs = self._initial(problem, rng, limits, out_of_time, cache)
         pool = ColumnPool(problem) if self.pool_every and ColumnPool.suits(problem) else None
         cache.columns = pool
         for p in packs if pool is not None else ():
@@ -388,7 +407,7 @@ class GAPA(Allocator):
         status = "generations"
         gen = 0
         while gen < self.generations:
-            if self._out_of_time(t0):
+            if out_of_time():
                 status = "time_limit"
                 break
             gen += 1
@@ -409,7 +428,7 @@ class GAPA(Allocator):
                 if pool is not None:
                     pool.add(child)
             if pool is not None and gen % self.pool_every == 0 and children:
-                alloc = pool.best(packs[int(elite_idx[0])], packs, time_left_s=self._time_left(t0))
+                alloc = pool.best(packs[int(elite_idx[0])], packs, time_left_s=time_left())
                 if alloc is not None:
                     children[-1] = Packing(problem, alloc, cache)
             child_pop = (np.stack([c.allocation for c in children]) if children
@@ -437,7 +456,7 @@ class GAPA(Allocator):
                 break
             # restart: a fresh population; the pool keeps every host group seen so far
             restarts += 1
-            packs = self._initial(problem, rng, limits, t0, cache)
+            packs = self._initial(problem, rng, limits, out_of_time, cache)
             for p in packs if pool is not None else ():
                 pool.add(p)
             pop = np.stack([p.allocation for p in packs])
@@ -485,21 +504,33 @@ class _Island:
                        pool_work_limited=pool.work_limited if pool is not None else 0)
 
 
-def _island_worker(conn, settings: dict[str, Any], problem: Problem, rngs: dict[int, np.random.Generator],
-                   deadline: float | None) -> None:
+def _share(until: float | None, islands_left: int) -> float | None:
+    """The end (``perf_counter``) for the next of ``islands_left`` islands run one after
+    another before ``until``: an equal share of the time left."""
+    if until is None:
+        return None
+    now = time.perf_counter()
+    return now + max(0.0, until - now) / max(1, islands_left)
+
+
+def _island_worker(conn, cls: type[GAPA], settings: dict[str, Any], problem: Problem,
+                   rngs: dict[int, np.random.Generator], started: float, deadline: float | None) -> None:
     """Body of a worker process: run the given islands one after another and send each back
-    as ("island", i, result), or ("error", i, text) if one fails.  ``deadline`` is the
-    run's end as ``time.time()`` (None without a time limit).  Ctrl-C is left to the
-    parent, which stops this process when it is interrupted itself."""
+    as ("island", i, result), or ("error", i, text) if one fails.  ``started`` and
+    ``deadline`` are the run's start and the islands' end as ``time.time()`` (None: no
+    time limit).  Ctrl-C is left to the parent, which stops this process when it is
+    interrupted itself."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threadpool_limits(limits=1, user_api="blas")  # as in the parent (see GAPA.allocate)
-    t0 = time.perf_counter()
-    time_left = None if deadline is None else max(1e-3, deadline - time.time())
-    ga = GAPA(**{**settings, "time_limit": time_left})
+    now_wall, now = time.time(), time.perf_counter()
+    t0 = now - (now_wall - started)  # the run's start on this process's clock
+    until = None if deadline is None else now + (deadline - now_wall)
+    ga = cls(**settings)
     try:
-        for i, rng in rngs.items():
+        for k, (i, rng) in enumerate(rngs.items()):
             try:
-                island = ga._evolve(problem, rng, Limits(), t0, island=i).detached()
+                island = ga._evolve(problem, rng, Limits(), t0, island=i,
+                                    until=_share(until, len(rngs) - k)).detached()
                 conn.send(("island", i, island))
             except Exception as exc:  # noqa: BLE001 - reported; the parent then runs the island itself
                 conn.send(("error", i, f"{type(exc).__name__}: {exc}"))
@@ -507,8 +538,8 @@ def _island_worker(conn, settings: dict[str, Any], problem: Problem, rngs: dict[
         conn.close()
 
 
-def _receive_islands(receive, into: dict[int, _Island]) -> None:
-    """Collect the islands a worker sends until it closes its end of the pipe (or dies)."""
+def _receive_islands(receive, into: dict[int, _Island], errors: dict[int, str]) -> None:
+    """Collect what a worker sends until it closes its end of the pipe (or dies)."""
     while True:
         try:
             kind, i, payload = receive.recv()
@@ -516,59 +547,75 @@ def _receive_islands(receive, into: dict[int, _Island]) -> None:
             return
         if kind == "island":
             into[i] = payload
+        else:
+            errors[i] = payload
 
 
 def run_islands(ga: GAPA, problem: Problem, rngs: list[np.random.Generator], limits: Limits,
-                t0: float) -> tuple[list[_Island], int]:
-    """Evolve one island per generator and return them with how many ran in worker processes.
+                t0: float, until: float | None = None) -> tuple[list[_Island], int, list[str]]:
+    """Evolve one island per generator; return them, how many ran in worker processes,
+    and what went wrong in workers (each such island then ran here).
 
     Island 0 runs here (it reports progress); the others are shared out among up to
     ``limits.processes − 1`` spawned worker processes that run at the same time.  With
     one process allowed, or if the workers cannot be started (e.g. inside a daemonic
-    process) or fail, the islands run here, one after another.  The islands never talk
-    to each other, so each one's result is the same wherever it runs.
+    process) or fail, the islands run here, one after another, each with an equal share
+    of the time left before ``until`` (a ``perf_counter`` value; None: no time limit).
+    The islands never talk to each other, so each one's result is the same wherever it
+    runs (without a time limit).
     """
     others = list(range(1, len(rngs)))
     n_workers = min(max(0, limits.processes - 1), len(others))
-    workers: list[tuple[Any, Any]] = []
+    workers: list[tuple[Any, Any, threading.Thread]] = []
+    received: dict[int, _Island] = {}
+    errors: dict[int, str] = {}
     try:
         if n_workers:
             context = multiprocessing.get_context("spawn")
             settings = ga.settings()
-            left = ga._time_left(t0)
-            deadline = None if left is None else time.time() + left
+            started = time.time() - (time.perf_counter() - t0)
+            deadline = None if until is None else time.time() + (until - time.perf_counter())
             for k in range(n_workers):
                 mine = {i: rngs[i] for i in others[k::n_workers]}
                 receive, send = context.Pipe(duplex=False)
                 process = context.Process(target=_island_worker, daemon=True,
-                                          args=(send, settings, problem, mine, deadline))
+                                          args=(send, type(ga), settings, problem, mine, started, deadline))
                 try:
                     process.start()
-                except (OSError, AssertionError, pickle.PicklingError, AttributeError, TypeError):
+                except (OSError, RuntimeError, AssertionError, pickle.PicklingError, AttributeError, TypeError):
+                    receive.close()
                     break  # e.g. a daemonic process may not have children: run them here
                 finally:
                     send.close()
-                workers.append((process, receive))
-        received: dict[int, _Island] = {}
-        readers = [threading.Thread(target=_receive_islands, args=(receive, received), daemon=True)
-                   for _, receive in workers]
-        for reader in readers:  # read while island 0 runs, so that no worker blocks on a full pipe
-            reader.start()
-        here = [0] + [i for i in others if not workers]  # islands run in this process
-        total = len(here) * ga.generations
-        done = {0: ga._evolve(problem, rngs[0], limits, t0, island=0, progress_span=(0, total))}
-        for reader in readers:
-            reader.join()
+                # read while island 0 runs, so that no worker blocks on a full pipe
+                reader = threading.Thread(target=_receive_islands, args=(receive, received, errors), daemon=True)
+                reader.start()
+                workers.append((process, receive, reader))
+        sequential = not workers
+        total = (len(rngs) if sequential else 1) * ga.generations
+        done = {0: ga._evolve(problem, rngs[0], limits, t0, island=0, progress_span=(0, total),
+                              until=until if not sequential else _share(until, len(rngs)))}
+        for process, _, reader in workers:
+            reader.join(None if until is None else max(0.0, until - time.perf_counter()) + WORKER_GRACE_S)
+            if reader.is_alive():  # a worker that overran its time: stop it
+                process.terminate()
+                reader.join()
+            process.join()
+            if process.exitcode:
+                errors.setdefault(-process.pid, f"a worker exited with code {process.exitcode}")
         done.update(received)
         in_workers = len(received)
-        for i in others:
-            if i not in done:  # here after all (e.g. a worker failed): progress restarts its count
-                span = (here.index(i) * ga.generations, total) if i in here else None
-                done[i] = ga._evolve(problem, rngs[i], limits, t0, island=i, progress_span=span).detached()
-        return [done[i] for i in range(len(rngs))], in_workers
+        missing = [i for i in others if i not in done]
+        for k, i in enumerate(missing):  # here after all: no workers, or a worker failed
+            span = ((k + 1) * ga.generations, (len(missing) + 1) * ga.generations)
+            done[i] = ga._evolve(problem, rngs[i], limits, t0, island=i, progress_span=span,
+                                 until=_share(until, len(missing) - k)).detached()
+        notes = [f"island {i}: {text}" if i >= 0 else text for i, text in sorted(errors.items())]
+        return [done[i] for i in range(len(rngs))], in_workers, notes
     finally:
-        for process, receive in workers:
-            receive.close()
+        for process, receive, reader in workers:
             if process.is_alive():
                 process.terminate()
             process.join()
+            reader.join()
+            receive.close()
