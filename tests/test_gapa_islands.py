@@ -20,7 +20,7 @@ from gapa.readers.tbpp import read_tbpp
 ROOT = Path(__file__).resolve().parent.parent
 A1 = ROOT / "benchmarks/data/tbpp/a1/cap100_n50_t50_LonSm_1.txt"
 #: small enough to be quick, stagnating often enough to restart
-SMALL = {"population": 8, "generations": 14, "stagnation": 3, "restarts": True}
+SMALL = {"population": 8, "generations": 10, "stagnation": 3, "restarts": True}
 
 
 @pytest.fixture(scope="module")
@@ -193,9 +193,9 @@ def test_islands_run_one_after_another_share_the_time_limit(problem):
 
     t0 = time.perf_counter()
     result = _run(problem, {**SMALL, "islands": 3, "generations": 10_000, "stagnation": 10_000,
-                            "time_limit": 3.0}, processes=1)
+                            "time_limit": 1.5}, processes=1)
     took = time.perf_counter() - t0
     assert result.status == "time_limit"
-    assert took < 3.0 * 1.3 + 1.0
+    assert took < 1.5 * 1.3 + 1.0
     gens = [max(rec["gen"] for rec in result.logbook if rec["island"] == i) for i in range(3)]
     assert min(gens) >= 2  # every island had its share, none only its initial population
