@@ -61,7 +61,7 @@ def roomy_problems(draw):
     return Problem(w, Scenario(Fleet(groups), draw(policies())))
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(problem=roomy_problems())
 def test_bound_and_optimum_against_brute_force(problem):
     result = get_allocator("exact", {"time_limit": 20}).allocate(problem, np.random.default_rng(0), Limits())
@@ -74,6 +74,14 @@ def test_bound_and_optimum_against_brute_force(problem):
     assert ev.energy_j >= optimum - tol
     if result.status == "optimal":
         assert ev.energy_j == pytest.approx(optimum, rel=1e-7, abs=1e-6)
+
+
+@pytest.mark.slow
+@settings(max_examples=100, deadline=None)
+@given(problem=roomy_problems())
+def test_bound_and_optimum_against_brute_force_more_examples(problem):
+    """The same check on more random instances (``pytest -m slow``)."""
+    test_bound_and_optimum_against_brute_force.hypothesis.inner_test(problem)
 
 
 def test_lattice_only_for_identical_linear_hosts_switched_off_free():
