@@ -103,19 +103,17 @@ class ColumnPool:
     def absorb(self, columns: list[tuple[int, tuple[int, ...], float]]) -> None:
         """Add columns of another pool (from :meth:`columns`) not pooled here yet, in their order."""
         for group, kinds, energy_j in columns:
-            key = (int(group), tuple(kinds))
-            if key not in self._index and len(self._kinds) < self.MAX_COLUMNS:
-                self._index[key] = len(self._kinds)
-                self._group.append(key[0])
-                self._kinds.append(key[1])
-                self._energy.append(float(energy_j))
+            self._add_key((int(group), tuple(kinds)), float(energy_j))
 
     def _key(self, host: int, vms) -> tuple[int, tuple[int, ...]]:
         kinds = self.problem.vm_kind[np.asarray(vms, dtype=np.intp)]
         return int(self.problem.fleet.group_of_host[host]), tuple(sorted(kinds.tolist()))
 
     def _add(self, host: int, vms, energy_j: float) -> None:
-        key = self._key(host, vms)
+        self._add_key(self._key(host, vms), energy_j)
+
+    def _add_key(self, key: tuple[int, tuple[int, ...]], energy_j: float) -> None:
+        """Pool the column ``key`` (group, sorted kinds) at ``energy_j`` joules, unless pooled or full."""
         if key not in self._index and len(self._kinds) < self.MAX_COLUMNS:
             self._index[key] = len(self._kinds)
             self._group.append(key[0])
