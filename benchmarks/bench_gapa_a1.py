@@ -6,6 +6,11 @@ Run:  python benchmarks/bench_gapa_a1.py           (the first instance of each o
 Prints per instance: BFD's and GAPA's host on-time as a multiple of the lower bound,
 GAPA's energy and on-time saving against BFD, and GAPA's time; then the means.
 Issue 3's bar: mean energy saving ≥ 6 %, mean on-time saving ≥ 10 %, < 10 s per instance.
+
+The times depend on how fast the machine runs at the moment: on our 2-core VM the same
+run's slowest instance took 9.3-11.0 s on one afternoon.  So the script also times a fixed
+pure-Python loop (40 million additions) before and after, to tell a slow machine from a
+slow run.
 """
 
 from __future__ import annotations
@@ -33,6 +38,15 @@ def _value(text: str) -> bool | int | float:
     return float(text) if "." in text or "e" in text.lower() else int(text)
 
 
+def machine_reference_s() -> float:
+    """Seconds a fixed pure-Python loop (40 million additions) takes: how fast the machine runs now."""
+    t0 = time.perf_counter()
+    total = 0
+    for i in range(40_000_000):
+        total += i
+    return time.perf_counter() - t0
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--all", action="store_true", help="all 40 instances of 50 jobs")
@@ -45,6 +59,7 @@ def main() -> None:
         files = files[::5]
     settings = {k: _value(v) for k, v in (a.split("=", 1) for a in args.set)}
     print(f"gapa {gapa.__version__}, seed {args.seed}, {len(files)} instances, settings {settings or 'default'}")
+    reference_before = machine_reference_s()
     savings_e, savings_on, times = [], [], []
     for path in files:
         problem = Problem(*read_tbpp(path))
@@ -64,6 +79,8 @@ def main() -> None:
     print(f"mean saving: energy {100 * np.mean(savings_e):.2f} % (bar 6 %), on-time "
           f"{100 * np.mean(savings_on):.2f} % (bar 10 %); slowest {max(times):.1f} s (bar 10 s); "
           f"GAPA above BFD on {sum(e < 0 for e in savings_e)} instance(s)")
+    print(f"machine reference (40M-addition Python loop): {reference_before:.2f} s before, "
+          f"{machine_reference_s():.2f} s after")
 
 
 if __name__ == "__main__":

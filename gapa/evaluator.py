@@ -131,7 +131,7 @@ def _tables(problem: Problem) -> _Tables:
 
 def _sum_by(index: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
     """Float sums of ``values`` grouped by ``index`` into ``size`` bins."""
-    return np.bincount(index, weights=np.asarray(values, dtype=float), minlength=size).astype(float)
+    return np.bincount(index, weights=np.asarray(values, dtype=float), minlength=size).astype(float, copy=False)
 
 
 @dataclass(frozen=True)
@@ -163,17 +163,19 @@ def _segment_costs(problem: Problem, hosts: np.ndarray, events: np.ndarray,
     n_groups = tb.fits.shape[1]
     grp = tb.group[hosts]
     times = problem.event_time_s[events]
-    seg = np.flatnonzero(first)
+    # (method calls, not np.flatnonzero/np.cumsum: these arrays are small and called
+    # for every insertion, where numpy's Python wrappers cost as much as the work)
+    seg = first.nonzero()[0]
     n_seg = len(seg)
-    seg_id = np.cumsum(first) - 1
+    seg_id = first.cumsum() - 1
     seg_host = hosts[seg]
 
     # cores, RAM and utilisation in use after each event: each segment's events sum to
     # zero, so plain running sums restart at 0 for every segment.  Every VM takes at
     # least one core, so a host runs VMs exactly when its cores in use > 0.
-    cores = np.cumsum(tb.ev_cores[events], dtype=tb.cores_dtype)
-    ram = np.cumsum(tb.ev_ram[events], dtype=tb.ram_dtype)
-    units = np.cumsum(tb.ev_units_flat[events * n_groups + grp])  # exact integers
+    cores = tb.ev_cores[events].cumsum(dtype=tb.cores_dtype)
+    ram = tb.ev_ram[events].cumsum(dtype=tb.ram_dtype)
+    units = tb.ev_units_flat[events * n_groups + grp].cumsum()  # exact integers
     peak_cores = np.maximum.reduceat(cores, seg)
     over = (peak_cores > tb.cores_cap[seg_host]) | (np.maximum.reduceat(ram, seg) > tb.ram_cap[seg_host])
 
@@ -185,8 +187,8 @@ def _segment_costs(problem: Problem, hosts: np.ndarray, events: np.ndarray,
     dt *= same_next
     running = cores > 0
     moving = dt > 0
-    busy = np.flatnonzero(running & moving)
-    gap = np.flatnonzero(~running & moving)
+    busy = (running & moving).nonzero()[0]
+    gap = (~running & moving).nonzero()[0]
 
     # busy pieces: P(u) × length, evaluated model by model
     b_hosts = hosts[busy]
@@ -286,12 +288,13 @@ def host_members_costs(problem: Problem, hosts: np.ndarray, vms: np.ndarray, pai
         pos = tb.event_pos_of_vm  # (n, 2): positions of each VM's start and end events
         ev = pos[vms].ravel()
         seg = np.repeat(seg_of_vm, 2)
-        order = np.lexsort((ev, seg))
+        # by pair, then by event (one sort of one key: a VM is in a pair at most once)
+        order = (seg * len(problem.event_vm) + ev).argsort(kind="stable")
         ev, seg = ev[order], seg[order]
         first = np.ones(len(ev), dtype=bool)
         first[1:] = seg[1:] != seg[:-1]
         segs = _segment_costs(problem, hosts[seg], ev, first)
-        idx = np.flatnonzero(nonempty)
+        idx = nonempty.nonzero()[0]
         energy[idx] = segs.energy_j
         on[idx] = segs.on_s
         bad[idx] |= segs.over
