@@ -52,7 +52,7 @@ from gapa.allocators.base import Allocator, AllocatorResult, Limits, SettingErro
 from gapa.allocators.bfd import BestFitDecreasing, start_order
 from gapa.allocators.genetic import GAPA, greedy
 from gapa.allocators.packing import Packing, PriceCache
-from gapa.allocators.pool import J_PER_KWH, ColumnPool
+from gapa.allocators.pool import J_PER_KWH, ColumnPool, cost_unit_j
 from gapa.allocators.pricing import cost_underestimate, enumerate_group, price_group
 from gapa.evaluator import evaluate_batch, host_set_costs
 from gapa.highs import CheckLimit, has_solution
@@ -96,6 +96,10 @@ class ColumnGeneration:
         self.problem = problem
         self.pool = pool
         self.placed = placed
+        #: joules per unit of the HiGHS models' costs, and the least tolerance (J) when
+        #: comparing energies: 1 J with costs in kWh, as small in proportion otherwise
+        self.unit_j = cost_unit_j(problem)
+        self.floor_j = self.unit_j / J_PER_KWH
         p = problem
         self.demand = Counter(p.vm_kind[placed].tolist())
         self.row_of_kind = {k: i for i, k in enumerate(sorted(self.demand))}
@@ -136,7 +140,7 @@ class ColumnGeneration:
             if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
                 return
             self.iterations += 1
-            self.lp_value_j = h.getInfo().objective_function_value * J_PER_KWH
+            self.lp_value_j = h.getInfo().objective_function_value * self.unit_j
             duals = np.asarray(h.getSolution().row_dual)
             self.duals = duals
             if time.perf_counter() >= deadline or (max_iterations is not None
@@ -146,7 +150,7 @@ class ColumnGeneration:
             self.pool._priced_columns(self.placed, self.row_of_kind, duals)
             if len(self.pool) > before:
                 continue
-            value_j = np.maximum(duals[:n_kinds], 0.0) * J_PER_KWH
+            value_j = np.maximum(duals[:n_kinds], 0.0) * self.unit_j
             least: dict[int, float] = {}
             exact = True
             found = False
@@ -154,7 +158,7 @@ class ColumnGeneration:
                 left = deadline - time.perf_counter()
                 if left <= 0:
                     return
-                group_dual = min(0.0, float(duals[n_kinds + g])) * J_PER_KWH
+                group_dual = min(0.0, float(duals[n_kinds + g])) * self.unit_j
                 res = price_group(p, g, self.kind_vms, value_j, group_dual, min(pricing_s, left), pricing_checks)
                 self.pricing_milps += 1
                 self.work_limited += res is not None and res.work_limited
@@ -163,7 +167,7 @@ class ColumnGeneration:
                     continue
                 exact &= res.optimal
                 least[g] = min(0.0, res.bound_j)
-                if res.reduced_j < -1e-7 * max(1.0, abs(self.lp_value_j)) and len(res.vms):
+                if res.reduced_j < -1e-7 * max(self.floor_j, abs(self.lp_value_j)) and len(res.vms):
                     host = int(p.hosts_of_group[g][0])
                     sets = [res.vms, *res.others]
                     energy, _, ok = host_set_costs(p, np.full(len(sets), host), sets)
@@ -176,7 +180,7 @@ class ColumnGeneration:
             hosts_usable = [min(len(p.hosts_of_group[g]), len(self.placed)) for g in groups]
             lag = self.lp_value_j + sum(n * least[g] for g, n in zip(groups, hosts_usable))
             self.bound_j = max(self.bound_j, lag)
-            if exact and all(v >= -1e-7 * max(1.0, abs(self.lp_value_j)) for v in least.values()):
+            if exact and all(v >= -1e-7 * max(self.floor_j, abs(self.lp_value_j)) for v in least.values()):
                 self.converged = True
                 self.bound_j = max(self.bound_j, self.lp_value_j)
                 return
@@ -191,10 +195,10 @@ class ColumnGeneration:
             return False
         p = self.problem
         n_kinds = len(self.demand)
-        value_j = np.maximum(self.duals[:n_kinds], 0.0) * J_PER_KWH
+        value_j = np.maximum(self.duals[:n_kinds], 0.0) * self.unit_j
         complete = True
         for g in range(len(p.fleet.groups)):
-            group_dual = min(0.0, float(self.duals[n_kinds + g])) * J_PER_KWH
+            group_dual = min(0.0, float(self.duals[n_kinds + g])) * self.unit_j
             sets, done = enumerate_group(p, g, self.kind_vms, value_j, group_dual, threshold_j, deadline)
             complete &= done
             if sets:
@@ -216,7 +220,7 @@ class ColumnGeneration:
         if h.getModelStatus() == highspy.HighsModelStatus.kOptimal and self.converged:
             lower = h.getInfo().objective_function_value
             reduced = np.asarray(h.getSolution().col_dual)
-            slack = (upper_j / J_PER_KWH - lower) + 1e-9 * max(1.0, abs(lower))
+            slack = (upper_j / self.unit_j - lower) + 1e-9 * max(1.0, abs(lower))
             cols = [c for c, r in zip(cols, reduced.tolist()) if r <= slack]
         start = Counter(self.pool._index[self.pool._key(hh, incumbent.members[hh])]
                         for hh in incumbent.used_hosts())
@@ -237,7 +241,7 @@ class ColumnGeneration:
         if not has_solution(h) or len(values) != len(cols) or not np.isfinite(values).all():
             return None, False, math.inf
         picked = {cols[k]: round(v) for k, v in enumerate(values.tolist()) if v > 0.5}
-        objective = h.getInfo().objective_function_value * J_PER_KWH
+        objective = h.getInfo().objective_function_value * self.unit_j
         return self.pool._allocation(picked, self.placed), proved, objective
 
 

@@ -31,8 +31,31 @@ from gapa.evaluator import host_set_costs
 from gapa.highs import CheckLimit, has_solution, new_highs
 from gapa.problem import REJECTED, Problem
 
-#: joules in a kilowatt-hour (the solver sees costs in kWh)
+#: joules in a kilowatt-hour (the solver sees costs in kWh, see :func:`cost_unit_j`)
 J_PER_KWH = 3.6e6
+
+
+def cost_unit_j(problem: Problem) -> float:
+    """Joules per unit of cost in gapa's HiGHS models (the covering and pricing MILPs).
+
+    A kilowatt-hour, which keeps the models of real fleets well scaled.  On a problem
+    whose energies are all far below one (a power curve in microwatts, say), HiGHS's
+    tolerances (about 1e-7 units) would swamp them, and a MILP could call a solution
+    optimal that is not; there the unit is the problem's own energy scale instead: the
+    VMs' total duration times the fleet's highest power, plus a boot and a shutdown per
+    VM (cached on the problem).
+    """
+    unit = problem.__dict__.get("_cost_unit_j")
+    if unit is None:
+        f, w = problem.fleet, problem.workload
+        us = np.linspace(0.0, 1.0, 11)
+        peak = max((float(np.max(f.watts(np.full(len(us), int(hosts[0])), us)))
+                    for hosts in problem.hosts_of_group if len(hosts)), default=0.0)
+        scale = (float(w.duration_s.sum()) * peak
+                 + problem.n_vms * (problem.policy.boot_j + problem.policy.shutdown_j))
+        unit = J_PER_KWH if scale >= J_PER_KWH or not scale > 0 else scale
+        problem.__dict__["_cost_unit_j"] = unit
+    return unit
 
 
 class ColumnPool:
@@ -153,7 +176,7 @@ class ColumnPool:
         most = self.MAX_LP_CELLS // max(1, len(demand) + len(p.fleet.groups))
         if len(cols) > most:
             cols = self._trim(cols, most, set(start), population)
-        upper = sum(self._energy[j] * n for j, n in start.items()) / J_PER_KWH
+        upper = sum(self._energy[j] * n for j, n in start.items()) / cost_unit_j(p)
         rows = (row_of_kind, np.array([demand[k] for k in sorted(demand)], dtype=float))
         for _ in range(self.PRICING_ROUNDS + 1):
             h = self._solver(cols, rows, integer=False)
@@ -211,7 +234,8 @@ class ColumnPool:
         w, f = p.workload, p.fleet
         n_kinds = len(row_of_kind)
         kind_row = np.array([row_of_kind[int(k)] for k in p.vm_kind[placed]])
-        value = duals[kind_row] * J_PER_KWH  # joules a VM is worth
+        unit = cost_unit_j(p)
+        value = duals[kind_row] * unit  # joules a VM is worth
         found: list[int] = []
         for g, hosts in enumerate(p.hosts_of_group):
             if not len(hosts):
@@ -229,7 +253,7 @@ class ColumnPool:
             idle = float(f.idle_w[h0])
             slope = float(f.watts(np.array([h0]), np.array([1.0]))[0]) - idle
             dyn = slope * p.utilisation_share(vms, np.full(len(vms), h0)) * w.duration_s[vms]
-            group_dual = float(duals[n_kinds + g]) * J_PER_KWH
+            group_dual = float(duals[n_kinds + g]) * unit
             sets = []
             for seed in np.argsort(-val, kind="stable")[: self.PRICING_SEEDS].tolist():
                 taken = np.zeros(len(vms), dtype=bool)
@@ -296,7 +320,7 @@ class ColumnPool:
         lp = highspy.HighsLp()
         lp.num_col_ = len(cols)
         lp.num_row_ = n_kinds + n_groups
-        lp.col_cost_ = np.asarray([self._energy[j] for j in cols]) / J_PER_KWH
+        lp.col_cost_ = np.asarray([self._energy[j] for j in cols]) / cost_unit_j(p)
         lp.col_lower_ = np.zeros(len(cols))
         lp.col_upper_ = hosts_in_group[[self._group[j] for j in cols]]
         lp.row_lower_ = np.concatenate([demand, np.zeros(n_groups)])

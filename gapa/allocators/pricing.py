@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 import highspy
 import numpy as np
 
-from gapa.allocators.pool import J_PER_KWH  # the MILP sees costs in kWh, like the covering model
+from gapa.allocators.pool import cost_unit_j  # the MILP sees costs in the covering model's unit
 from gapa.highs import CheckLimit, has_solution, new_highs
 from gapa.lower_bound import min_average_slope
 from gapa.problem import Problem
@@ -96,8 +96,9 @@ def _model(problem: Problem, group: int, kind_vms: list[np.ndarray], value_j: np
     K, S = len(ks), len(seg_len)
     dyn = cost_underestimate(problem, group, r)
     idle = float(g.power.idle_w)
-    # columns: x_0 … x_{K−1}, then y_0 … y_{S−1}; costs in kWh
-    cost = np.concatenate([(dyn - value_j[ks]) / J_PER_KWH, idle * seg_len / J_PER_KWH])
+    # columns: x_0 … x_{K−1}, then y_0 … y_{S−1}; costs in cost_unit_j (kWh)
+    unit = cost_unit_j(problem)
+    cost = np.concatenate([(dyn - value_j[ks]) / unit, idle * seg_len / unit])
     rows_i, rows_j, rows_v, row_up = [], [], [], []
     row = 0
     # capacity rows per segment: Σ cores x − C y ≤ 0 and Σ ram x − R y ≤ 0
@@ -142,7 +143,7 @@ def _model(problem: Problem, group: int, kind_vms: list[np.ndarray], value_j: np
 
 
 def _solve(h, ks: np.ndarray, kind_vms: list[np.ndarray], group_dual_j: float,
-           time_limit_s: float, max_checks: int | None = None) -> PricedSet | None:
+           time_limit_s: float, max_checks: int | None, unit_j: float) -> PricedSet | None:
     h.setOptionValue("time_limit", max(0.05, float(time_limit_s)))
     checks = CheckLimit(h, max_checks if max_checks is not None else 1 << 62)
     checks.run()
@@ -155,12 +156,12 @@ def _solve(h, ks: np.ndarray, kind_vms: list[np.ndarray], group_dual_j: float,
     x = np.rint(values[:K]).astype(np.int64)
     picked = [kind_vms[int(k)][: int(c)] for k, c in zip(ks.tolist(), x.tolist()) if c > 0]
     vms = np.sort(np.concatenate(picked)).astype(np.intp) if picked else np.zeros(0, np.intp)
-    reduced = float(info.objective_function_value) * J_PER_KWH - group_dual_j
-    bound = reduced if optimal else float(info.mip_dual_bound) * J_PER_KWH - group_dual_j
+    reduced = float(info.objective_function_value) * unit_j - group_dual_j
+    bound = reduced if optimal else float(info.mip_dual_bound) * unit_j - group_dual_j
     # the improving solutions HiGHS met on the way are columns too (negative ones help the LP)
     others = []
     for sol in h.getSavedMipSolutions():
-        if sol.objective * J_PER_KWH - group_dual_j >= -1e-9:
+        if sol.objective * unit_j - group_dual_j >= -1e-9:
             continue
         xs = np.rint(np.asarray(sol.col_value)[:K]).astype(np.int64)
         parts = [kind_vms[int(k)][: int(c)] for k, c in zip(ks.tolist(), xs.tolist()) if c > 0]
@@ -187,7 +188,7 @@ def price_group(problem: Problem, group: int, kind_vms: list[np.ndarray], value_
     if built is None:
         return None
     h, ks, _ = built
-    return _solve(h, ks, kind_vms, group_dual_j, time_limit_s, max_checks)
+    return _solve(h, ks, kind_vms, group_dual_j, time_limit_s, max_checks, cost_unit_j(problem))
 
 
 def enumerate_group(problem: Problem, group: int, kind_vms: list[np.ndarray], value_j: np.ndarray,
@@ -213,7 +214,7 @@ def enumerate_group(problem: Problem, group: int, kind_vms: list[np.ndarray], va
         left = deadline - time.perf_counter()
         if left <= 0:
             return found, False
-        res = _solve(h, ks, kind_vms, group_dual_j, left)
+        res = _solve(h, ks, kind_vms, group_dual_j, left, None, cost_unit_j(problem))
         if res is None or not res.optimal:
             return found, False
         if res.reduced_j > threshold_j:
