@@ -304,7 +304,8 @@ class ColumnPool:
     def _solver(self, cols: list[int], rows: tuple[dict[int, int], np.ndarray], integer: bool) -> highspy.Highs:
         """HiGHS holding the covering model over ``cols``: one row per VM kind (covered at
         least as often as it has placed VMs) and one per hardware group (at most as many
-        hosts as the fleet has); costs in kWh, which keeps the model well scaled."""
+        hosts as the fleet has); costs in units of :func:`cost_unit_j` (kWh on real
+        fleets), which keeps the model well scaled."""
         p = self.problem
         row_of_kind, demand = rows
         n_kinds, n_groups = len(demand), len(p.fleet.groups)
