@@ -110,6 +110,61 @@ def test_bound_holds_when_power_is_in_nanowatts():
         assert evaluate(problem, result.allocation).energy_j >= optimum * (1 - 1e-9)
 
 
+def _badly_scaled(kind: str, seed: int) -> Problem:
+    """Instances like a review's fuzzing found (2-5 VMs): ``mixed``, one group drawing nanowatts
+    beside one drawing up to 2 kW; ``lowutil``, a 0-1 W linear curve with VMs at
+    utilisations of 1e-7-1e-3."""
+    from gapa.policy import PowerPolicy
+    from gapa.power import PiecewiseLinearModel, ShapeModel
+    from gapa.workload import Workload
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 6))
+    grid = int(rng.choice([1, 30, 100]))
+    start = rng.integers(0, 2000 // grid + 1, n) * grid
+    end = start + rng.integers(1, 600 // grid + 2, n) * grid
+    cores, ram, util = rng.integers(1, 5, n), rng.integers(0, 4096, n), rng.random(n)
+    if kind == "lowutil":
+        util = util * 10.0 ** -rng.integers(3, 8)
+    base = 1.0 if kind == "lowutil" else 1e-9
+    groups = []
+    for g in range(int(rng.integers(1, 3))):
+        scale = 2000.0 if kind == "mixed" and g == 1 else base
+        curve = str(rng.choice(["linear", "square", "cubic", "sqrt", "table"]))
+        if curve == "table":
+            us = [0.0, *sorted(set(rng.uniform(0.01, 0.99, rng.integers(0, 4)).round(3).tolist())), 1.0]
+            model = PiecewiseLinearModel(us, (rng.random(len(us)) * scale).tolist())
+        else:
+            idle = float(rng.choice([0.0, rng.random() * scale]))
+            model = ShapeModel(curve, idle, idle + float(rng.random() * scale))
+        host_cores = int(rng.integers(2, 9))
+        if kind == "lowutil":
+            model = ShapeModel("linear", 0.0, 1.0)
+        groups.append(HostGroup(f"g{g}", n, host_cores, 1000.0, 8192, model))
+    mode = str(rng.choice(["off", "on", "breakeven"]))
+    if rng.random() < 0.5:
+        policy = PowerPolicy(mode)
+    else:
+        boot_s, shutdown_s = (int(rng.choice([0, 30, 60, 100])) for _ in range(2))
+        policy = PowerPolicy(mode, boot_s, float(rng.random() * 100 * base), shutdown_s,
+                             float(rng.random() * 25 * base))
+    w = Workload.from_arrays(start, end, cores, ram, np.full(n, np.nan), util)
+    return Problem(w, Scenario(Fleet(groups), policy))
+
+
+@pytest.mark.parametrize("kind,seed", [("mixed", 100), ("mixed", 101), ("lowutil", 133)])
+def test_bound_holds_on_badly_scaled_fleets(kind, seed):
+    """No single cost unit suits a fleet of nanowatt and kilowatt hosts; a bound above
+    the best allocation found is then replaced by the combinatorial one.  (Before that,
+    all three instances got a bound above the optimum.)"""
+    problem = _badly_scaled(kind, seed)
+    result = get_allocator("exact", {"time_limit": 20}).allocate(problem, np.random.default_rng(0), Limits())
+    optimum = brute_force_optimum(problem)
+    assert result.lower_bound_j <= optimum * (1 + 1e-9)
+    if result.status == "optimal":
+        assert evaluate(problem, result.allocation).energy_j == pytest.approx(optimum, rel=1e-9)
+
+
 def test_lattice_only_for_identical_linear_hosts_switched_off_free():
     w, s = read_tbpp(A1 / "cap100_n50_t50_LonLr_1.txt")
     base, q = energy_lattice(Problem(w, s))

@@ -212,8 +212,10 @@ class ColumnGeneration:
     def solve_ip(self, incumbent: Packing, upper_j: float, time_limit_s: float,
                  max_nodes: int | None = None, max_checks: int | None = None) -> tuple[np.ndarray | None, bool, float]:
         """The best allocation of pooled columns, whether HiGHS proved it optimal among
-        them, and its objective (J).  ``max_nodes`` and ``max_checks`` (HiGHS's limit
-        checks, :class:`gapa.highs.CheckLimit`) are optional work limits."""
+        them, and HiGHS's dual bound (J): no allocation of pooled columns costs less
+        (its objective may be above that by HiGHS's absolute gap tolerance).
+        ``max_nodes`` and ``max_checks`` (HiGHS's limit checks,
+        :class:`gapa.highs.CheckLimit`) are optional work limits."""
         self.pool.add(incumbent)
         cols = self.columns()
         h = self.solve_lp(cols)
@@ -241,8 +243,8 @@ class ColumnGeneration:
         if not has_solution(h) or len(values) != len(cols) or not np.isfinite(values).all():
             return None, False, math.inf
         picked = {cols[k]: round(v) for k, v in enumerate(values.tolist()) if v > 0.5}
-        objective = h.getInfo().objective_function_value * self.unit_j
-        return self.pool._allocation(picked, self.placed), proved, objective
+        dual_bound = h.getInfo().mip_dual_bound * self.unit_j
+        return self.pool._allocation(picked, self.placed), proved, dual_bound
 
 
 def _lattice_round(bound: float, lattice: tuple[float, float] | None) -> float:
@@ -332,13 +334,18 @@ class ExactSolver(Allocator):
         if cg.converged and upper > bound * (1 + 1e-9) and time.perf_counter() < deadline:
             # every schedule of a better solution has reduced cost ≤ upper − LP: pool them all
             complete = cg.enumerate_columns(upper - cg.lp_value_j, deadline)
-            alloc, proved_among, objective = cg.solve_ip(
+            alloc, proved_among, among_bound = cg.solve_ip(
                 Packing(problem, incumbent_alloc, cache), upper, max(0.1, deadline - time.perf_counter()))
             incumbent_alloc, upper = self._better(problem, alloc, incumbent_alloc, upper)
             if complete and proved_among:
                 # no better solution uses a schedule outside the pool, and none inside it
                 enumerated = True
-                bound = max(bound, self._rounded(problem, placed, min(upper, objective)))
+                bound = max(bound, self._rounded(problem, placed, min(upper, among_bound)))
+        bound_fallback = bool(bound > upper * (1 + 1e-9))
+        if bound_fallback:
+            # a bound above a feasible allocation's exact energy is numerically wrong (the
+            # LPs' tolerances are in units of cost_unit_j): keep the combinatorial one only
+            bound = self._rounded(problem, placed, lower_bound(problem).energy_j)
         gap = max(0.0, (upper - bound) / upper) if upper > 0 and math.isfinite(bound) else 0.0 if upper == bound else math.inf
         status = "time_limit"
         if gap <= 1e-9:
@@ -347,6 +354,7 @@ class ExactSolver(Allocator):
             status = "best_of_columns"
         info = {**self.settings(), "iterations": cg.iterations, "pricing_milps": cg.pricing_milps,
                 "columns": len(pool), "lp_j": cg.lp_value_j, "bound_j": bound,
-                "gap": gap, "converged": cg.converged, "enumerated": enumerated, "elapsed_s": time.perf_counter() - t0}
+                "gap": gap, "converged": cg.converged, "enumerated": enumerated,
+                "bound_fallback": bound_fallback, "elapsed_s": time.perf_counter() - t0}
         return AllocatorResult(np.asarray(incumbent_alloc, dtype=np.int64), status=status,
                                lower_bound_j=bound if math.isfinite(bound) else None, info=info)

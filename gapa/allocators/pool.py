@@ -21,6 +21,7 @@ routing: one optimal crossover of all the parents the run has seen at once.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 
 import highspy
@@ -29,6 +30,7 @@ import numpy as np
 from gapa.allocators.packing import Packing
 from gapa.evaluator import host_set_costs
 from gapa.highs import CheckLimit, has_solution, new_highs
+from gapa.lower_bound import lower_bound
 from gapa.problem import REJECTED, Problem
 
 #: joules in a kilowatt-hour (the solver sees costs in kWh, see :func:`cost_unit_j`)
@@ -39,11 +41,13 @@ def cost_unit_j(problem: Problem) -> float:
     """Joules per unit of cost in gapa's HiGHS models (the covering and pricing MILPs).
 
     A kilowatt-hour, which keeps the models of real fleets well scaled.  On a problem
-    whose energies are all far below one (a power curve in microwatts, say), HiGHS's
-    tolerances (about 1e-7 units) would swamp them, and a MILP could call a solution
-    optimal that is not; there the unit is the problem's own energy scale instead: the
-    VMs' total duration times the fleet's highest power, plus a boot and a shutdown per
-    VM (cached on the problem).
+    whose least possible energy is far below that (power curves in microwatts, say),
+    HiGHS's tolerances (about 1e-7 units) would swamp the energies, and a MILP could call
+    a solution optimal that is not.  There the unit is the problem's lower bound on
+    energy (:func:`gapa.lower_bound.lower_bound`), but at least a millionth of its
+    energy scale (the VMs' total duration times the fleet's highest power, plus a boot
+    and a shutdown per VM), so that no column costs more than about a million units.
+    Cached on the problem.
     """
     unit = problem.__dict__.get("_cost_unit_j")
     if unit is None:
@@ -53,7 +57,8 @@ def cost_unit_j(problem: Problem) -> float:
                     for hosts in problem.hosts_of_group if len(hosts)), default=0.0)
         scale = (float(w.duration_s.sum()) * peak
                  + problem.n_vms * (problem.policy.boot_j + problem.policy.shutdown_j))
-        unit = J_PER_KWH if scale >= J_PER_KWH or not scale > 0 else scale
+        reference = max(lower_bound(problem).energy_j, 1e-6 * scale)
+        unit = J_PER_KWH if reference >= J_PER_KWH or not 0 < reference < math.inf else float(reference)
         problem.__dict__["_cost_unit_j"] = unit
     return unit
 
