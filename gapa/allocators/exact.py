@@ -329,7 +329,8 @@ class ExactSolver(Allocator):
         alloc, proved_among, _ = cg.solve_ip(incumbent, upper, max(0.1, deadline - time.perf_counter()))
         incumbent_alloc, upper = self._better(problem, alloc, incumbent.allocation, upper)
         # the instance's own lower bound (gapa.lower_bound) holds whatever happened above
-        bound = self._rounded(problem, placed, max(cg.bound_j, lower_bound(problem).energy_j))
+        combinatorial_j = lower_bound(problem).energy_j
+        bound = self._rounded(problem, placed, max(cg.bound_j, combinatorial_j))
         enumerated = False
         if cg.converged and upper > bound * (1 + 1e-9) and time.perf_counter() < deadline:
             # every schedule of a better solution has reduced cost ≤ upper − LP: pool them all
@@ -345,7 +346,7 @@ class ExactSolver(Allocator):
         if bound_fallback:
             # a bound above a feasible allocation's exact energy is numerically wrong (the
             # LPs' tolerances are in units of cost_unit_j): keep the combinatorial one only
-            bound = self._rounded(problem, placed, lower_bound(problem).energy_j)
+            bound = self._rounded(problem, placed, combinatorial_j)
         gap = max(0.0, (upper - bound) / upper) if upper > 0 and math.isfinite(bound) else 0.0 if upper == bound else math.inf
         status = "time_limit"
         if gap <= 1e-9:

@@ -372,13 +372,18 @@ class GAPA(Allocator):
 
         toolbox = self._toolbox(problem, rng)
         cache = PriceCache(problem)
-        packs = self._initial(problem, rng, limits, out_of_time, cache)
         pool = ColumnPool(problem) if self.pool_every and ColumnPool.suits(problem) else None
         cache.columns = pool
-        for p in packs if pool is not None else ():
-            pool.add(p)
-        pop = np.stack([p.allocation for p in packs])
-        rejected, energy, on = toolbox.evaluate_population(pop)
+
+        def fresh_population():
+            """A new initial population (pooled), its allocations and their fitness."""
+            packs = self._initial(problem, rng, limits, out_of_time, cache)
+            for p in packs if pool is not None else ():
+                pool.add(p)
+            pop = np.stack([p.allocation for p in packs])
+            return (packs, pop, *toolbox.evaluate_population(pop))
+
+        packs, pop, rejected, energy, on = fresh_population()
         evaluations = len(pop)
         logbook = tools.Logbook()
         logbook.header = ["gen", "island", "restart", "evals", "best_j", "mean_j", "worst_j", "best_on_s",
@@ -456,11 +461,7 @@ class GAPA(Allocator):
                 break
             # restart: a fresh population; the pool keeps every host group seen so far
             restarts += 1
-            packs = self._initial(problem, rng, limits, out_of_time, cache)
-            for p in packs if pool is not None else ():
-                pool.add(p)
-            pop = np.stack([p.allocation for p in packs])
-            rejected, energy, on = toolbox.evaluate_population(pop)
+            packs, pop, rejected, energy, on = fresh_population()
             evaluations += len(pop)
             first = int(np.lexsort((energy, rejected))[0])
             run_key = (int(rejected[first]), float(energy[first]))
