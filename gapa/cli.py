@@ -149,6 +149,18 @@ def _gapa_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
+def _parallel_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--workers and --scheduler: where a problem's independent blocks are allocated."""
+    command = click.option("--scheduler", default=None, metavar="ADDRESS",
+                           help="Allocate independent blocks on this Dask cluster "
+                                "(e.g. tcp://host:8786) instead of local worker processes.")(command)
+    return click.option("--workers", type=click.IntRange(min=1), default=None, metavar="N",
+                        help="Worker processes that allocate independent blocks at once "
+                             "(and run GAPA's islands). Default: every core "
+                             f"({available_cores()} here). Same allocation for any N "
+                             "without a time limit.")(command)
+
+
 _FORMAT_HELP = "; ".join(f"{f.name}: {f.summary}" for f in READERS.values())
 _RAM_HELP = ("MB of RAM per core for VMs whose input gives no memory ("
              + ", ".join(f"{f.name}: default {f.ram_mb_default}" for f in READERS.values()
@@ -264,12 +276,14 @@ def main() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print only the summary JSON on stdout.")
 @click.option("--strict", is_flag=True, help="Exit with code 1 if any VM is rejected.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+@_parallel_options
 @_gapa_options
 @click.pass_context
 def simulate(ctx: click.Context, workload: Path, scenario_path: Path | None, fmt: str, ram_mb: int | None,
              algorithms: tuple[str, ...],
              allocation_path: Path | None, seed: int, time_limit: float | None, out_dir: Path | None,
-             as_json: bool, strict: bool, quiet: bool, population: int | None, generations: int | None,
+             as_json: bool, strict: bool, quiet: bool, workers: int | None, scheduler: str | None,
+             population: int | None, generations: int | None,
              crossover_rate: float | None, mutation_rate: float | None, stagnation: int | None) -> None:
     """Place WORKLOAD's VMs on the fleet, simulate the day, report energy.
 
@@ -300,7 +314,7 @@ def simulate(ctx: click.Context, workload: Path, scenario_path: Path | None, fmt
         for allocator in allocators:
             with ProgressReporter(err, allocator.name, enabled=show_progress) as progress:
                 limits = Limits(time_limit_s=time_limit, quiet=not show_progress, progress=progress.update,
-                                processes=available_cores())
+                                processes=workers or available_cores(), scheduler=scheduler)
                 try:
                     results.append(run_allocator(problem, allocator, seed=seed, limits=limits))
                 except InfeasibleAllocation as exc:
@@ -338,12 +352,13 @@ def simulate(ctx: click.Context, workload: Path, scenario_path: Path | None, fmt
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
               help="Write runs.csv, summary.json, logbook.csv, figures and report.md here.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+@_parallel_options
 @_gapa_options
 @click.pass_context
 def compare(ctx: click.Context, workload: Path, scenario_path: Path | None, fmt: str, ram_mb: int | None,
             algorithms: tuple[str, ...],
             n_seeds: int, time_limit: float | None, out_dir: Path | None, quiet: bool,
-            population: int | None, generations: int | None, crossover_rate: float | None,
+            workers: int | None, scheduler: str | None, population: int | None, generations: int | None, crossover_rate: float | None,
             mutation_rate: float | None, stagnation: int | None) -> None:
     """Compare allocators on WORKLOAD over seeds 0…N−1: mean, spread, bound and saving vs BFD.
 
@@ -359,7 +374,7 @@ def compare(ctx: click.Context, workload: Path, scenario_path: Path | None, fmt:
         settings = {name: _allocator_settings(problem, name, ga_overrides) for name in names}
         with RunsProgress(err, enabled=not quiet and err.is_terminal) as progress:
             comparison = run_comparison(problem, names, range(n_seeds), settings, time_limit, progress,
-                                        processes=available_cores())
+                                        processes=workers or available_cores(), scheduler=scheduler)
         if out_dir is not None:
             try:
                 write_comparison(out_dir, comparison, _command_line(ctx))

@@ -184,7 +184,7 @@ def build_allocators(problem: Problem, algorithms: Sequence[str],
 def compare(problem: Problem, algorithms: Sequence[str], seeds: Sequence[int],
             settings: Mapping[str, Mapping[str, Any]] | None = None,
             time_limit_s: float | None = None, observer: RunObserver | None = None,
-            processes: int = 1) -> Comparison:
+            processes: int = 1, scheduler: Any = None) -> Comparison:
     """Run each stochastic algorithm once per seed and each deterministic one once (first seed).
 
     Args:
@@ -195,6 +195,7 @@ def compare(problem: Problem, algorithms: Sequence[str], seeds: Sequence[int],
             scenario's table of its name.
         time_limit_s: wall-clock budget of each run, seconds.
         processes: processes each run may keep busy (:attr:`gapa.allocators.Limits.processes`).
+        scheduler: a Dask cluster for each run's independent blocks (:attr:`gapa.allocators.Limits.scheduler`).
         observer: told when each run starts and ends, and of allocator progress.
 
     Raises:
@@ -209,7 +210,7 @@ def compare(problem: Problem, algorithms: Sequence[str], seeds: Sequence[int],
     stochastic = {name: bool(type(built[name]).stochastic) for name in names}
     lower = lower_bound(problem)
     progress = observer.allocator_progress if observer is not None else None
-    limits = Limits(time_limit_s=time_limit_s, progress=progress, processes=processes)
+    limits = Limits(time_limit_s=time_limit_s, progress=progress, processes=processes, scheduler=scheduler)
     plan = [(name, seed) for name in names for seed in (seeds if stochastic[name] else seeds[:1])]
     results = []
     for k, (name, seed) in enumerate(plan, start=1):

@@ -155,10 +155,12 @@ class PiecewiseLinearModel(PowerModel):
 class CallableModel(PowerModel):
     """A user's function ``u -> watts`` (vectorised over numpy arrays, or scalar only)."""
 
-    def __init__(self, func: Callable[[Any], Any], label: str, kind: str = "python"):
+    def __init__(self, func: Callable[[Any], Any], label: str, kind: str = "python",
+                 base_dir: Path | None = None):
         self.kind = kind
         self.label = label
         self._func = func
+        self._base_dir = base_dir  # where ``label`` (a ref) was imported from, if it is one
         self._vectorised = True
         probe = np.asarray(func(_CHECK_GRID), dtype=float) if _accepts_arrays(func) else None
         if probe is None or probe.shape != _CHECK_GRID.shape:
@@ -176,6 +178,18 @@ class CallableModel(PowerModel):
 
     def describe(self) -> str:
         return f"{self.kind} {self.label} ({self.idle_w:.1f}–{self.max_w:.1f} W)"
+
+    def __reduce__(self):
+        # a function imported from the scenario's folder cannot be pickled by reference into a
+        # worker process that lacks that folder on its path: the worker imports it again
+        if self.kind == "python" and self._base_dir is not None:
+            return (_callable_from_ref, (self.label, str(self._base_dir)))
+        return super().__reduce__()
+
+
+def _callable_from_ref(ref: str, base_dir: str) -> CallableModel:
+    """A ``model = "python"`` curve, imported again (in a worker process)."""
+    return CallableModel(_load_ref(ref, Path(base_dir)), ref, base_dir=Path(base_dir))
 
 
 class OffsetModel(PowerModel):
@@ -406,7 +420,7 @@ def build_power_model(spec: Mapping[str, Any], base_dir: Path | None = None) -> 
         _expect_keys(spec, {"ref"}, kind)
         if "ref" not in params:
             raise ValueError("model 'python' needs ref = \"package.module:function\"")
-        model = CallableModel(_load_ref(str(params["ref"]), base_dir), str(params["ref"]))
+        model = CallableModel(_load_ref(str(params["ref"]), base_dir), str(params["ref"]), base_dir=base_dir)
     else:
         factories = _entry_point_factories()
         if kind not in factories:

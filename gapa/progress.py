@@ -42,8 +42,17 @@ class ProgressReporter(_Bar):
     """Context manager whose :meth:`update` takes an allocator's progress report."""
 
     def update(self, report: dict[str, Any]) -> None:
-        """Show generation k of N, the best energy so far (kWh) and the time left."""
+        """Show generation k of N, the best energy so far (kWh) and the time left; or,
+        for a problem allocated in independent blocks, block k of N."""
         if self._progress is None:
+            return
+        if "blocks" in report:
+            done, total = report["block"], report["blocks"]
+            elapsed, limit = report.get("elapsed_s", 0.0), report.get("time_limit_s")
+            fraction = max(done / total if total else 0.0, elapsed / limit if limit else 0.0)
+            left = f", ≤ {max(0.0, limit - elapsed):.0f} s left" if limit else ""
+            self._progress.update(self._task, total=1.0, completed=min(1.0, fraction),
+                                  status=f"block {done}/{total} done{left}")
             return
         gen, total = report.get("generation", 0), report.get("generations")
         elapsed, limit = report.get("elapsed_s", 0.0), report.get("time_limit_s")

@@ -17,6 +17,7 @@ import numpy as np
 
 import gapa
 from gapa.allocators import Allocator, AllocatorResult, Limits, get_allocator
+from gapa.blocks import allocate_in_blocks
 from gapa.evaluator import Evaluation, evaluate
 from gapa.problem import REJECTED, Problem
 from gapa.simulation import SimulationResult, simulate
@@ -93,7 +94,10 @@ def run_allocator(
         allocator: an allocator or its name (built with ``settings``, else the
             scenario's table of that name).
         seed: the run's one seed; the allocator's RNG is ``numpy.random.default_rng(seed)``.
-        limits: time budget and verbosity.
+        limits: time budget, verbosity, and where independent blocks run
+            (:mod:`gapa.blocks`: ``limits.processes`` worker processes at once, or the Dask
+            cluster ``limits.scheduler``); without a time limit the allocation does not
+            depend on where they run.
         settings: allocator keyword settings when ``allocator`` is a name.
 
     Raises:
@@ -104,9 +108,12 @@ def run_allocator(
         allocator = get_allocator(allocator, settings if settings is not None
                                   else problem.scenario.settings.get(allocator, {}))
     limits = limits or Limits()
-    rng = np.random.default_rng(seed)
     t0 = time.perf_counter()
-    result = allocator.allocate(problem, rng, limits)
+    if allocator.decomposable:
+        result = allocate_in_blocks(problem, allocator, seed, limits, workers=limits.processes,
+                                    scheduler=limits.scheduler).result
+    else:
+        result = allocator.allocate(problem, np.random.default_rng(seed), limits)
     solve_s = time.perf_counter() - t0
     allocation = problem.check_allocation_shape(result.allocation)
     sim = simulate(problem, allocation)

@@ -84,15 +84,19 @@ class Limits:
         progress: called by iterative allocators after each iteration with a dict
             (``generation``, ``generations``, ``best_j``, ``elapsed_s``, ``time_limit_s``);
             the CLI draws its progress bar from it.
-        processes: how many processes an allocator may keep busy at once (GAPA's
-            islands); results do not depend on it.  Runners that already run
+        processes: how many processes a run may keep busy at once: worker processes
+            that allocate a problem's independent blocks (:mod:`gapa.blocks`), and
+            GAPA's islands; results do not depend on it.  Runners that already run
             allocators in parallel leave it at 1.
+        scheduler: a Dask scheduler address (or ``distributed.Client``) on which
+            :func:`gapa.run.run_allocator` allocates independent blocks instead.
     """
 
     time_limit_s: float | None = None
     quiet: bool = True
     progress: Callable[[dict[str, Any]], None] | None = None
     processes: int = 1
+    scheduler: Any = None
 
 
 @dataclass
@@ -128,6 +132,9 @@ class Allocator(ABC):
     stochastic: ClassVar[bool] = False
     #: one line for ``gapa algorithms``
     summary: ClassVar[str] = ""
+    #: False for an allocator that must see the whole problem at once (e.g. a replayed
+    #: allocation); others run block by block (:mod:`gapa.blocks`)
+    decomposable: ClassVar[bool] = True
 
     @abstractmethod
     def allocate(self, problem: Problem, rng: np.random.Generator, limits: Limits) -> AllocatorResult:

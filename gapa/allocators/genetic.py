@@ -68,7 +68,12 @@ from threadpoolctl import threadpool_limits
 
 from gapa.allocators.base import Allocator, AllocatorResult, Limits, SettingError
 from gapa.allocators.bfd import BestFitDecreasing, start_order
-from gapa.allocators.heuristics import FirstFitDecreasing, MinBusyTimeLongest, MinBusyTimeStart
+from gapa.allocators.heuristics import (
+    FirstFitDecreasing,
+    MinBusyTimeLongest,
+    MinBusyTimeStart,
+    PowerAwareBestFitDecreasing,
+)
 from gapa.allocators.packing import Packing, PriceCache
 from gapa.allocators.pool import ColumnPool
 from gapa.allocators.repack import improve
@@ -259,16 +264,28 @@ class GAPA(Allocator):
 
     def _initial(self, problem: Problem, rng: np.random.Generator, limits: Limits,
                  out_of_time: Callable[[], bool], cache: PriceCache) -> list[Packing]:
+        """The first population: the constructive heuristics (BFD first), energy-greedy
+        insertions, then randomised greedy insertions and mutants.  Out of time, it stops
+        adding new seeds (keeping at least BFD) and fills up with copies."""
         n = problem.n_vms
-        bfd = Packing(problem, BestFitDecreasing().allocate(problem, rng, limits).allocation, cache)
-        seeds = [bfd, greedy(problem, start_order(problem).tolist(), cache),
-                 greedy(problem, _insertion_order(problem, list(range(n)), rng), cache)]
-        for heuristic in (FirstFitDecreasing(), MinBusyTimeLongest(), MinBusyTimeStart()):
-            seeds.append(Packing(problem, heuristic.allocate(problem, rng, limits).allocation, cache))
+
+        def heuristic(cls):
+            return lambda: Packing(problem, cls().allocate(problem, rng, limits).allocation, cache)
+
+        builders = [heuristic(BestFitDecreasing), heuristic(FirstFitDecreasing),
+                    heuristic(MinBusyTimeLongest), heuristic(MinBusyTimeStart),
+                    heuristic(PowerAwareBestFitDecreasing),
+                    lambda: greedy(problem, start_order(problem).tolist(), cache),
+                    lambda: greedy(problem, _insertion_order(problem, list(range(n)), rng), cache)]
+        seeds: list[Packing] = []
+        for build in builders:
+            if seeds and out_of_time():
+                break
+            seeds.append(build())
         pop = seeds[: self.population]
         while len(pop) < self.population:
             if out_of_time():
-                pop.append(mutate(problem, pop[int(rng.integers(len(pop)))].copy(), rng))
+                pop.append(pop[len(pop) % len(seeds)].copy())
             elif len(pop) % 2:
                 pop.append(greedy(problem, rng.permutation(n).tolist(), cache))
             else:
@@ -423,6 +440,8 @@ class GAPA(Allocator):
             parents = toolbox.select(rank, 2 * n_children)
             children = []
             for i in range(n_children):
+                if i and out_of_time():  # a generation cut short: its children so far join
+                    break
                 a, b = packs[parents[2 * i]], packs[parents[2 * i + 1]]
                 child = toolbox.mate(a, b) if rng.random() < self.crossover_rate else a.copy()
                 if rng.random() < self.mutation_rate:
@@ -432,7 +451,7 @@ class GAPA(Allocator):
                 children.append(child)
                 if pool is not None:
                     pool.add(child)
-            if pool is not None and gen % self.pool_every == 0 and children:
+            if pool is not None and gen % self.pool_every == 0 and children and not out_of_time():
                 alloc = pool.best(packs[int(elite_idx[0])], packs, time_left_s=time_left())
                 if alloc is not None:
                     children[-1] = Packing(problem, alloc, cache)

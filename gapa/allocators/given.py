@@ -13,6 +13,7 @@ class GivenAllocation(Allocator):
 
     name = "given"
     summary = "a placement read from a vm_id,host CSV file"
+    decomposable = False  # the allocation is indexed by the whole problem's VMs and hosts
 
     def __init__(self, allocation: np.ndarray):
         self._allocation = np.asarray(allocation, dtype=np.int64).copy()

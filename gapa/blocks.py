@@ -1,0 +1,365 @@
+"""Independent blocks: a problem split where nothing links its parts, solved part by part.
+
+**Time blocks.** Where no VM runs for a gap at least as long as every host's idle
+threshold (:meth:`gapa.policy.PowerPolicy.idle_threshold_s`: with ``idle = "off"`` the
+boot and shutdown time, with ``"breakeven"`` also the break-even time, with ``"on"``
+never), the power policy switches every host off whatever the placement.  A host's
+energy is then the sum of its energies before and after the gap, so the problem splits
+into independent blocks and the energy of any allocation is the sum of its blocks'
+energies (a gap of zero seconds never splits).  A lab timetable splits into its days.
+
+**Hosts that can matter.** Hosts of one group are interchangeable and an allocation puts
+at least one VM on every host it uses, so a block needs, of each group, no more hosts
+than it has VMs that fit that group: its sub-problem keeps the first
+``min(count, fitting VMs)`` hosts of each group, and every allocation of the block maps
+onto the whole fleet unchanged.  Ten VMs on a fleet of 100,000 hosts become ten VMs on
+at most ten hosts per group.
+
+:func:`allocate_in_blocks` runs an allocator block by block — in this process, in
+worker processes (``workers``) or on a Dask cluster (``scheduler``) — with one seed
+per block drawn from the run's seed (so the result does not depend on where the blocks
+run), shares a time limit among the blocks by their number of VMs, and joins the
+blocks' allocations into one for the whole problem.
+"""
+
+from __future__ import annotations
+
+import copy
+import multiprocessing
+import os
+import signal
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from gapa.allocators.base import Allocator, AllocatorResult, Limits
+from gapa.fleet import Fleet
+from gapa.problem import REJECTED, Problem
+
+#: seconds kept back from a time limit for starting worker processes and joining the blocks
+JOIN_RESERVE_S = 0.5
+
+
+@dataclass(frozen=True)
+class Block:
+    """One independent part of a problem.
+
+    Attributes:
+        index: the block's number, in time order.
+        vms: indices of its VMs in the whole problem (ascending).
+        hosts: for each host of the block's fleet, its index in the whole fleet.
+        problem: the block as a problem of its own (its VMs, the hosts that can matter).
+    """
+
+    index: int
+    vms: np.ndarray
+    hosts: np.ndarray
+    problem: Problem
+
+    @property
+    def size(self) -> int:
+        """Number of VMs."""
+        return len(self.vms)
+
+
+def split_gap_s(problem: Problem) -> float:
+    """The shortest gap (seconds) with no VM running that splits the problem: the
+    longest idle threshold of any host; ``inf`` when hosts idle through every gap."""
+    thresholds = problem.idle_threshold_s
+    return float(thresholds.max()) if len(thresholds) else 0.0
+
+
+def block_of_vms(problem: Problem) -> np.ndarray:
+    """The block number of each VM (0, 1, …, in time order)."""
+    n = problem.n_vms
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    running = np.cumsum(problem.event_sign)
+    times = problem.event_time_s
+    gap = np.diff(times)
+    threshold = split_gap_s(problem)
+    # a split after event i: nothing runs after it, and the gap to the next event is long enough
+    split = (running[:-1] == 0) & (gap > 0) & (gap >= threshold)
+    block_at_event = np.concatenate([[0], np.cumsum(split)])
+    starts = problem.event_sign == 1
+    out = np.empty(n, dtype=np.int64)
+    out[problem.event_vm[starts]] = block_at_event[starts]
+    return out
+
+
+def hosts_that_matter(problem: Problem, vms: np.ndarray) -> np.ndarray:
+    """Per host group, how many of its hosts VMs ``vms`` can use: at most one per VM that
+    fits the group (hosts of a group are interchangeable)."""
+    counts = np.array([g.count for g in problem.fleet.groups], dtype=np.int64)
+    fitting = problem.group_fits[vms].sum(axis=0).astype(np.int64)
+    return np.minimum(counts, fitting)
+
+
+def sub_problem(problem: Problem, vms: np.ndarray) -> tuple[Problem, np.ndarray]:
+    """VMs ``vms`` on the hosts that can matter to them, as a problem of its own, and the
+    whole fleet's index of each of its hosts."""
+    fleet = problem.fleet
+    keep = hosts_that_matter(problem, vms)
+    if len(vms) == problem.n_vms and np.array_equal(keep, [g.count for g in fleet.groups]):
+        return problem, np.arange(problem.n_hosts)
+    if not keep.any():  # no VM fits anywhere: one host keeps the fleet non-empty
+        keep[0] = 1
+    offsets = np.concatenate([[0], np.cumsum([g.count for g in fleet.groups])[:-1]])
+    groups = [replace(g, count=int(k)) for g, k in zip(fleet.groups, keep) if k > 0]
+    hosts = np.concatenate([offsets[g] + np.arange(k) for g, k in enumerate(keep) if k > 0]).astype(np.int64)
+    scenario = replace(problem.scenario, fleet=Fleet(groups))
+    return Problem(problem.workload.subset(vms), scenario), hosts
+
+
+def split(problem: Problem) -> list[Block]:
+    """The problem's independent blocks, in time order (one block when nothing splits it)."""
+    which = block_of_vms(problem)
+    n_blocks = int(which.max()) + 1 if len(which) else 1
+    order = np.argsort(which, kind="stable")
+    bounds = np.searchsorted(which[order], np.arange(n_blocks + 1))
+    blocks = []
+    for b in range(n_blocks):
+        vms = np.sort(order[bounds[b]:bounds[b + 1]])
+        sub, hosts = sub_problem(problem, vms)
+        blocks.append(Block(b, vms, hosts, sub))
+    return blocks
+
+
+def block_seeds(seed: int, n_blocks: int) -> list[Any]:
+    """The seed of each block: the run's seed itself for a single block (so a problem
+    that does not split runs exactly as before), else children of it."""
+    if n_blocks == 1:
+        return [seed]
+    return np.random.SeedSequence(seed).spawn(n_blocks)
+
+
+def time_budgets(sizes: list[int], time_limit_s: float, workers: int) -> list[float]:
+    """Seconds for each block so that blocks run largest first on ``workers`` workers end
+    within ``time_limit_s``: each worker's blocks (longest-processing-time first, as a
+    pool takes them) share the limit in proportion to their numbers of VMs."""
+    order = sorted(range(len(sizes)), key=lambda b: (-sizes[b], b))
+    load = [0] * max(1, workers)
+    owner = {}
+    for b in order:
+        w = min(range(len(load)), key=lambda k: (load[k], k))
+        owner[b] = w
+        load[w] += max(1, sizes[b])
+    return [time_limit_s * max(1, sizes[b]) / load[owner[b]] for b in range(len(sizes))]
+
+
+@dataclass(frozen=True)
+class BlockTask:
+    """What a worker needs to allocate one block."""
+
+    index: int
+    problem: Problem
+    allocator: Allocator
+    seed: Any
+    budget_s: float | None
+    deadline: float | None  # time.time() by which the block must be done
+
+
+def run_block(task: BlockTask, progress: Callable[[dict[str, Any]], None] | None = None,
+              processes: int = 1) -> tuple[int, AllocatorResult, float]:
+    """Allocate one block (in any process): its result and the seconds it took."""
+    t0 = time.perf_counter()
+    limit = task.budget_s
+    if task.deadline is not None:
+        left = task.deadline - time.time()
+        limit = left if limit is None else min(limit, left)
+        limit = max(limit, 1e-3)
+    allocator = copy.deepcopy(task.allocator)  # allocators may keep state between calls
+    limits = Limits(time_limit_s=limit, quiet=True, progress=progress, processes=processes)
+    result = allocator.allocate(task.problem, np.random.default_rng(task.seed), limits)
+    return task.index, result, time.perf_counter() - t0
+
+
+def _init_worker() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
+
+
+@dataclass
+class BlockRun:
+    """An allocation of the whole problem joined from its blocks'.
+
+    Attributes:
+        result: the joined allocator result (allocation over the whole fleet).
+        blocks: number of blocks.
+        workers: worker processes used (0: all blocks ran in this process; -1: Dask).
+        block_s: seconds each block's allocation took, in block order.
+    """
+
+    result: AllocatorResult
+    blocks: int
+    workers: int
+    block_s: list[float]
+
+
+def allocate_in_blocks(problem: Problem, allocator: Allocator, seed: int, limits: Limits,
+                       workers: int = 1, scheduler: str | Any | None = None) -> BlockRun:
+    """Run ``allocator`` on each independent block of ``problem`` and join the results.
+
+    Args:
+        problem: the whole problem.
+        allocator: used as a template: each block gets a copy.
+        seed: the run's one seed (each block's is drawn from it, see :func:`block_seeds`).
+        limits: the run's limits; a time limit is shared among the blocks by their size.
+        workers: worker processes that allocate blocks at once (1: all in this process).
+        scheduler: a Dask scheduler address (or a ``distributed.Client``) to run the
+            blocks on instead.
+    """
+    t0 = time.perf_counter()
+    wall0 = time.time()
+    blocks = split(problem)
+    seeds = block_seeds(seed, len(blocks))
+    deadline = None
+    budgets: list[float | None] = [None] * len(blocks)
+    parallel = scheduler is not None or (workers > 1 and len(blocks) > 1)
+    if limits.time_limit_s is not None:
+        deadline = wall0 + limits.time_limit_s
+        usable = max(1e-3, limits.time_limit_s - (JOIN_RESERVE_S if len(blocks) > 1 else 0.0))
+        slots = max(1, workers) if parallel else 1
+        budgets = time_budgets([b.size for b in blocks], usable, slots)
+        deadline = wall0 + usable
+    tasks = [BlockTask(b.index, b.problem, allocator, seeds[b.index], budgets[b.index], deadline)
+             for b in blocks]
+    if len(blocks) == 1 and blocks[0].problem is problem:
+        # nothing to split: the allocator sees the problem itself, with the caller's limits
+        rng = np.random.default_rng(seed)
+        result = copy.deepcopy(allocator).allocate(problem, rng, limits)
+        result.info.setdefault("blocks", 1)
+        return BlockRun(result, 1, 0, [time.perf_counter() - t0])
+    order = sorted(range(len(tasks)), key=lambda i: (-blocks[i].size, i))  # largest first
+    results: dict[int, tuple[AllocatorResult, float]] = {}
+    used_workers = 0
+
+    def report(done: int) -> None:
+        if limits.progress is not None:
+            limits.progress({"algorithm": allocator.name, "block": done, "blocks": len(blocks),
+                             "elapsed_s": time.perf_counter() - t0, "time_limit_s": limits.time_limit_s})
+
+    report(0)
+    if scheduler is not None:
+        used_workers = -1
+        for i, result, took in _run_on_dask(scheduler, [tasks[i] for i in order]):
+            results[i] = (result, took)
+            report(len(results))
+    elif parallel:
+        n = min(workers, len(blocks))
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=n, mp_context=context, initializer=_init_worker) as pool:
+            futures = [pool.submit(run_block, tasks[i]) for i in order]
+            try:
+                for fut in futures:
+                    i, result, took = fut.result()
+                    results[i] = (result, took)
+                    report(len(results))
+            except BaseException:
+                for fut in futures:
+                    fut.cancel()
+                raise
+        used_workers = n
+    else:
+        for i in order:
+            _, result, took = run_block(tasks[i], processes=limits.processes)
+            results[i] = (result, took)
+            report(len(results))
+    joined = join(problem, blocks, [results[b.index][0] for b in blocks], allocator.name)
+    joined.info["blocks"] = len(blocks)
+    return BlockRun(joined, len(blocks), used_workers, [results[b.index][1] for b in blocks])
+
+
+def _run_on_dask(scheduler, tasks: list[BlockTask]):
+    """Run the tasks on a Dask cluster; yield (index, result, seconds) as they finish."""
+    from distributed import Client, as_completed
+
+    client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
+    try:
+        futures = [client.submit(run_block, task, key=f"gapa-block-{task.index}-{os.getpid()}-{id(task)}",
+                                 pure=False, retries=0) for task in tasks]
+        for fut in as_completed(futures):
+            yield fut.result()
+            fut.release()
+    finally:
+        if client is not scheduler:
+            client.close()
+
+
+#: info keys whose per-block values add up (counters)
+_ADDITIVE_INFO = {"generations_run", "evaluations", "restarts_run", "islands_in_workers", "pool_columns",
+                  "pool_timed_out", "pool_work_limited", "columns", "iterations", "nodes"}
+
+
+def join(problem: Problem, blocks: list[Block], results: list[AllocatorResult], name: str) -> AllocatorResult:
+    """One result for the whole problem from its blocks' results (in block order)."""
+    allocation = np.full(problem.n_vms, REJECTED, dtype=np.int64)
+    for block, result in zip(blocks, results):
+        local = block.problem.check_allocation_shape(result.allocation)
+        placed = local != REJECTED
+        allocation[block.vms[placed]] = block.hosts[local[placed]]
+    statuses = [r.status for r in results]
+    status = "time_limit" if "time_limit" in statuses else Counter(statuses).most_common(1)[0][0]
+    bounds = [r.lower_bound_j for r in results]
+    lower = float(sum(bounds)) if all(b is not None for b in bounds) else None
+    return AllocatorResult(allocation, status=status, lower_bound_j=lower,
+                           logbook=_join_logbooks([r.logbook for r in results]),
+                           info=_join_info([r.info for r in results]))
+
+
+def _join_info(infos: list[dict[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key in dict.fromkeys(k for info in infos for k in info):
+        values = [info[key] for info in infos if key in info]
+        numbers = all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+                      for v in values)
+        if numbers and key in _ADDITIVE_INFO:
+            out[key] = sum(values)
+        elif all(v == values[0] for v in values):
+            out[key] = values[0]
+        elif numbers:
+            out[key] = sum(values)
+        else:
+            out[key] = "; ".join(dict.fromkeys(str(v) for v in values if v not in ("", None)))
+    return out
+
+
+def _join_logbooks(logbooks: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Per (island, generation): the blocks' records added up (best, mean and worst energy,
+    evaluations, rejections); a block that stopped earlier counts with its last record."""
+    books = [b for b in logbooks if b]
+    if not books:
+        return []
+    if len(logbooks) == 1:
+        return list(books[0])
+    series = []
+    for book in books:
+        by_island: dict[int, dict[int, dict[str, Any]]] = {}
+        for rec in book:
+            by_island.setdefault(int(rec.get("island", 0)), {})[int(rec.get("gen", 0))] = rec
+        series.append(by_island)
+    islands = sorted({i for s in series for i in s})
+    out = []
+    for island in islands:
+        gens = sorted({g for s in series for g in s.get(island, {})})
+        for gen in gens:
+            total: dict[str, Any] = {"gen": gen, "island": island}
+            for s in series:
+                recs = s.get(island) or s[min(s)]
+                known = [g for g in recs if g <= gen]
+                rec = recs[max(known)] if known else recs[min(recs)]
+                for key, value in rec.items():
+                    if key in ("gen", "island"):
+                        continue
+                    if key == "elapsed_s":
+                        total[key] = max(total.get(key, 0.0), value)
+                    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+                        total[key] = total.get(key, 0) + value
+            out.append(total)
+    return out
