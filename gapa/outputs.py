@@ -25,6 +25,8 @@ import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from gapa.allocation_file import write_allocation
 from gapa.compare import Comparison
 from gapa.lower_bound import LowerBound
@@ -61,6 +63,21 @@ def summaries(problem: Problem, results: list[RunResult],
     return out
 
 
+def write_hosts_csv(path: str | Path, problem: Problem, run: RunResult) -> None:
+    """``host,energy_j,on_s,vms`` for each used host of ``run``, in fleet order (floats as
+    ``repr``, exact).  Only the used hosts are touched, so a fleet of a million hosts costs
+    nothing here."""
+    sim = run.simulation
+    used = np.flatnonzero(sim.host_vms)
+    with Path(path).open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["host", "energy_j", "on_s", "vms"])
+        writer.writerows(zip(problem.fleet.host_ids[used].tolist(),
+                             map(repr, sim.host_energy_j[used].tolist()),
+                             map(repr, sim.host_on_s[used].tolist()),
+                             sim.host_vms[used].tolist()))
+
+
 def write_results(out_dir: str | Path, problem: Problem, results: list[RunResult],
                   lower: LowerBound | None = None) -> Path:
     """Write summary.json, per-algorithm allocation.csv / hosts.csv and, for iterative
@@ -74,14 +91,7 @@ def write_results(out_dir: str | Path, problem: Problem, results: list[RunResult
         sub = out / r.algorithm
         sub.mkdir(exist_ok=True)
         write_allocation(sub / "allocation.csv", problem, r.allocation)
-        sim = r.simulation
-        with (sub / "hosts.csv").open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(["host", "energy_j", "on_s", "vms"])
-            for h in range(problem.n_hosts):
-                if sim.host_vms[h]:
-                    writer.writerow([problem.fleet.host_ids[h], repr(float(sim.host_energy_j[h])),
-                                     repr(float(sim.host_on_s[h])), int(sim.host_vms[h])])
+        write_hosts_csv(sub / "hosts.csv", problem, r)
         if r.allocator.logbook:
             keys = list(r.allocator.logbook[0])
             with (sub / "logbook.csv").open("w", newline="", encoding="utf-8") as handle:

@@ -5,18 +5,22 @@ It draws on ``matplotlib.figure.Figure`` objects with the Agg canvas
 backend, opens no window and keeps no figure alive after writing it.  Every
 figure reads results only (records and :class:`~gapa.run.RunResult` objects);
 nothing is rerun.  Energies are drawn in kWh, power in kW, times in hours from
-time 0 (midnight for ``HH:MM`` start times).
+time 0 (midnight for ``HH:MM`` start times).  Figures draw whole arrays at once (one step
+line per algorithm, one collection of bars for all VMs), never an artist per VM, so
+they stay quick at 100,000 VMs.
 
 * :func:`energy_figure` — energy per algorithm, spread over seeds, lower bound as a line;
 * :func:`power_figure` — the whole fleet's power over the day, a step line per algorithm;
 * :func:`hosts_on_figure` — the number of hosts on over the day, per algorithm;
-* :func:`gantt_figure` — one run's VMs on each used host, host on-periods behind;
+* :func:`gantt_figure` — one run's VMs on each used host, host on-periods behind (at most
+  :data:`MAX_GANTT_HOSTS` rows: the hosts with the most on-time, as the title says);
 * :func:`convergence_figure` — best and mean energy per generation of iterative runs;
 * :func:`write_figures` — all of them into a folder, for ``--out DIR``.
 """
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -24,6 +28,7 @@ from typing import Any
 import numpy as np
 from matplotlib import colormaps
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
@@ -38,6 +43,8 @@ DPI = 110
 TIME_LABEL = "time (h)"
 BOUND_COLOUR = "#c0392b"
 _TAB10 = colormaps["tab10"]
+#: most hosts a Gantt chart shows (rows stay readable); beyond it, those with the most on-time
+MAX_GANTT_HOSTS = 60
 
 
 def algorithm_colours(names: Sequence[str]) -> dict[str, Any]:
@@ -156,65 +163,124 @@ def hosts_on_figure(runs: Mapping[str, RunResult], path: str | Path, title: str,
 
 def _lanes(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, int]:
     """Give overlapping intervals different lanes (greedy by start: as few lanes as the most
-    intervals that overlap at one instant); return each interval's lane and the lane count."""
+    intervals that overlap at one instant); return each interval's lane and the lane count.
+
+    Each interval takes the lowest-numbered lane free at its start (two heaps: lanes free
+    now, and busy lanes by the time they free up), so n intervals cost O(n log n)."""
     lane = np.zeros(len(starts), dtype=np.int64)
-    lane_end: list[float] = []
-    for i in np.lexsort((ends, starts)):
-        for k, free_at in enumerate(lane_end):
-            if free_at <= starts[i]:
-                lane[i], lane_end[k] = k, ends[i]
-                break
+    s, e = np.asarray(starts, float).tolist(), np.asarray(ends, float).tolist()
+    free: list[int] = []
+    busy: list[tuple[float, int]] = []
+    n_lanes = 0
+    for i in np.lexsort((ends, starts)).tolist():
+        while busy and busy[0][0] <= s[i]:
+            heapq.heappush(free, heapq.heappop(busy)[1])
+        if free:
+            k = heapq.heappop(free)
         else:
-            lane[i] = len(lane_end)
-            lane_end.append(ends[i])
-    return lane, max(1, len(lane_end))
+            k, n_lanes = n_lanes, n_lanes + 1
+        lane[i] = k
+        heapq.heappush(busy, (e[i], k))
+    return lane, max(1, n_lanes)
 
 
-def gantt_figure(problem: Problem, run: RunResult, path: str | Path, title: str) -> Path | None:
+def gantt_hosts(run: RunResult, limit: int | None = None) -> tuple[np.ndarray, int]:
+    """The used hosts a Gantt chart shows, in fleet order, and how many hosts were used.
+
+    All of them when at most ``limit`` (default :data:`MAX_GANTT_HOSTS`); else the
+    ``limit`` hosts with the most on-time (ties: the lower host index), so the chart
+    stays readable."""
+    limit = MAX_GANTT_HOSTS if limit is None else limit
+    sim = run.simulation
+    hosts = np.array(sorted(tl.host for tl in sim.timelines), dtype=np.int64)
+    if len(hosts) <= limit:
+        return hosts, len(hosts)
+    top = np.lexsort((hosts, -sim.host_on_s[hosts]))[:limit]
+    return np.sort(hosts[top]), len(hosts)
+
+
+def _rectangles(x0: np.ndarray, x1: np.ndarray, y0: np.ndarray, y1: np.ndarray) -> np.ndarray:
+    """Vertices (N × 4 × 2) of axis-aligned rectangles, for one :class:`PolyCollection`."""
+    return np.stack([np.column_stack([x0, y0]), np.column_stack([x0, y1]),
+                     np.column_stack([x1, y1]), np.column_stack([x1, y0])], axis=1)
+
+
+def gantt_figure(problem: Problem, run: RunResult, path: str | Path, title: str,
+                 max_hosts: int | None = None) -> Path | None:
     """VM placements of one run: a row per used host (fleet order, top down), each VM a bar
     from its start to its end in a lane of its host's row, coloured by host group; the
-    host's on-periods (boots and shutdowns included) shaded behind.  ``None`` if no VM
-    was placed (nothing written)."""
+    host's on-periods (boots and shutdowns included) shaded behind.  With more than
+    ``max_hosts`` (default :data:`MAX_GANTT_HOSTS`) used hosts, only the ``max_hosts``
+    with the most on-time are drawn (:func:`gantt_hosts`) and the title says so.
+    ``None`` if no VM was placed (nothing written).
+
+    All VMs are one :class:`~matplotlib.collections.PolyCollection` and all on-periods
+    another, so drawing costs little per VM."""
     sim = run.simulation
-    hosts = sorted(tl.host for tl in sim.timelines)
-    if not hosts:
+    hosts, n_used = gantt_hosts(run, max_hosts)
+    if not len(hosts):
         return None
     w = problem.workload
     fleet = problem.fleet
-    row_of = {h: i for i, h in enumerate(hosts)}
+    row_of = np.full(fleet.size, -1, dtype=np.int64)
+    row_of[hosts] = np.arange(len(hosts))
     group_names = [g.name for g in fleet.groups]
-    used_groups = sorted({int(fleet.group_of_host[h]) for h in hosts})
+    group_of_host = fleet.group_of_host
+    used_groups = sorted({int(group_of_host[h]) for h in hosts})
     colours = {g: _TAB10(k % 10) for k, g in enumerate(used_groups)}
     n = len(hosts)
     fig = Figure(figsize=(11, min(40.0, max(3.5, 1.6 + 0.17 * n))), layout="constrained")
     ax = fig.subplots()
     row_h = 0.84
-    for tl in sim.timelines:
-        y = row_of[tl.host] - 0.46
-        for a, b in tl.on_periods:
-            ax.barh(y, (b - a) / 3600, left=a / 3600, height=0.92, align="edge", zorder=1,
-                    color=colours[int(fleet.group_of_host[tl.host])], alpha=0.16, linewidth=0)
-    placed = run.allocation != REJECTED
-    for h in hosts:
-        vms = np.flatnonzero(placed & (run.allocation == h))
-        starts, ends = w.start_s[vms].astype(float), w.end_s[vms].astype(float)
-        lane, n_lanes = _lanes(starts, ends)
-        lane_h = row_h / n_lanes
-        ax.barh(row_of[h] - row_h / 2 + lane * lane_h, (ends - starts) / 3600, left=starts / 3600,
-                height=lane_h, align="edge", zorder=2, color=colours[int(fleet.group_of_host[h])],
-                edgecolor="white", linewidth=0.3 if n_lanes < 12 else 0.15)
+
+    # on-periods of the shown hosts, shaded behind
+    shown = [tl for tl in sim.timelines if row_of[tl.host] >= 0]
+    period_host = np.repeat([tl.host for tl in shown], [len(tl.on_periods) for tl in shown]).astype(np.int64)
+    periods = np.array([p for tl in shown for p in tl.on_periods], dtype=float).reshape(-1, 2)
+    y = row_of[period_host] - 0.46
+    on = PolyCollection(_rectangles(periods[:, 0] / 3600, periods[:, 1] / 3600, y, y + 0.92),
+                        facecolors=[colours[int(g)] for g in group_of_host[period_host]],
+                        alpha=0.16, linewidths=0, zorder=1)
+    ax.add_collection(on)
+
+    # the VMs of the shown hosts, grouped by host in one sort (no per-host filtering)
+    alloc = run.allocation
+    vms = np.flatnonzero((alloc != REJECTED) & (row_of[np.maximum(alloc, 0)] >= 0))
+    vms = vms[np.argsort(alloc[vms], kind="stable")]
+    starts, ends = w.start_s[vms].astype(float), w.end_s[vms].astype(float)
+    cuts = np.flatnonzero(np.diff(alloc[vms])) + 1
+    lane = np.zeros(len(vms), dtype=np.int64)
+    lanes_of_vm = np.ones(len(vms), dtype=np.int64)
+    for a, b in zip(np.concatenate([[0], cuts]).tolist(), np.concatenate([cuts, [len(vms)]]).tolist()):
+        lane[a:b], lanes_of_vm[a:b] = _lanes(starts[a:b], ends[a:b])
+    lane_h = row_h / lanes_of_vm
+    y = row_of[alloc[vms]] - row_h / 2 + lane * lane_h
+    bars = PolyCollection(_rectangles(starts / 3600, ends / 3600, y, y + lane_h),
+                          facecolors=[colours[int(g)] for g in group_of_host[alloc[vms]]],
+                          edgecolors="white", linewidths=np.where(lanes_of_vm < 12, 0.3, 0.15), zorder=2)
+    ax.add_collection(bars)
+    lefts = np.concatenate([periods[:, 0], starts]) / 3600
+    if len(lefts):
+        bars.sticky_edges.x.append(float(lefts.min()))  # as bars drawn one by one: no margin left of 0
+    ax.autoscale_view()
+
     ax.set_yticks(np.arange(n), [str(fleet.host_ids[h]) for h in hosts],
                   fontsize=8 if n <= 40 else 6)
     ax.set_ylim(n - 0.5, -0.5)  # first host at the top
     ax.set_xlabel(TIME_LABEL)
-    ax.set_ylabel("host (used hosts only)")
+    ax.set_ylabel("host (used hosts only)" if n == n_used else "host (the most on-time)")
     ax.grid(axis="x", alpha=0.3)
     ax.set_axisbelow(True)
     handles = [Patch(color=colours[g], label=f"{group_names[g]} (VM)") for g in used_groups]
     handles.append(Patch(color="grey", alpha=0.3, label="host on"))
     ax.legend(handles=handles, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0),
               borderaxespad=0)
-    ax.set_title(f"{title}\n{int(placed.sum())} VMs on {n} hosts", fontsize=11)
+    placed = int((alloc != REJECTED).sum())
+    subtitle = f"{placed:,} VMs on {n_used:,} hosts"
+    if n < n_used:
+        subtitle += (f"; {n} of {n_used:,} hosts shown: the {n} with the most on-time "
+                     f"({len(vms):,} VMs)")
+    ax.set_title(f"{title}\n{subtitle}", fontsize=11)
     return _save(fig, path)
 
 
@@ -303,8 +369,12 @@ def write_figures(out_dir: str | Path, problem: Problem, results: Sequence[RunRe
         path = gantt_figure(problem, run, out / f"gantt-{algorithm}.png",
                             f"VM placements — {algorithm}{seed} — {name}")
         if path is not None:
+            shown_hosts, used = gantt_hosts(run)
+            rows = ("One row per used host" if len(shown_hosts) == used else
+                    f"One row per host for the {len(shown_hosts)} of the {used:,} used hosts with the most "
+                    "on-time")
             files.append(FigureFile(path, f"VM placements: {algorithm}{seed}",
-                                    "One row per used host; each bar is a VM from its start to its "
+                                    f"{rows}; each bar is a VM from its start to its "
                                     "end, coloured by host group; shading shows when the host is on."))
     baseline = [r.simulation.energy_j for r in results if r.algorithm == BASELINE]
     path = convergence_figure(results, out / "convergence.png", f"Convergence — {name}",
