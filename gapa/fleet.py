@@ -12,6 +12,10 @@ import numpy as np
 
 from gapa.power import PowerModel
 
+#: most hosts a fleet may have, all groups together: far beyond any private cloud, and a
+#: mistyped count (``count = 1000000000``) is refused at once instead of filling memory
+MAX_HOSTS = 1_000_000
+
 
 @dataclass(frozen=True)
 class GpuSpec:
@@ -58,7 +62,7 @@ class HostGroup:
 
 
 class Fleet:
-    """All hosts as parallel numpy arrays (index = host number).
+    """All hosts as parallel numpy arrays (index = host number); at most :data:`MAX_HOSTS` hosts.
 
     Attributes:
         groups: the host groups, in order.
@@ -79,6 +83,9 @@ class Fleet:
         names = [g.name for g in groups]
         if len(set(names)) != len(names):
             raise ValueError("host group names must be unique")
+        total = sum(g.count for g in groups)
+        if total > MAX_HOSTS:
+            raise ValueError(f"a fleet of {total:,} hosts is more than the {MAX_HOSTS:,} gapa accepts")
         self.groups = list(groups)
         self.host_ids = np.array([f"{g.name}-{i}" for g in groups for i in range(g.count)], dtype=object)
         self.group_of_host = np.repeat(np.arange(len(groups)), [g.count for g in groups])

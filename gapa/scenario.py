@@ -28,8 +28,10 @@ A host group may have GPUs (see ``scenarios/lab_gpu.toml``)::
 and a ``[gpu_jobs]`` table sets what a GPU stage takes from its host
 (``cores_per_gpu``, ``ram_mb_per_gpu``, ``cpu_util``) and the GPU ``profile`` CSV.
 
-Validation happens here, at the edge (pydantic); inside, gapa works on the plain
-:class:`~gapa.fleet.Fleet` and :class:`~gapa.policy.PowerPolicy` objects.
+A fleet holds at most :data:`gapa.fleet.MAX_HOSTS` (1,000,000) hosts in all; a larger
+``count`` is refused, naming its line.  Validation happens here, at the edge (pydantic);
+inside, gapa works on the plain :class:`~gapa.fleet.Fleet` and
+:class:`~gapa.policy.PowerPolicy` objects.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from gapa.errors import InputError
-from gapa.fleet import Fleet, GpuSpec, HostGroup
+from gapa.fleet import MAX_HOSTS, Fleet, GpuSpec, HostGroup
 from gapa.policy import PowerPolicy
 from gapa.power import OffsetModel, build_power_model
 
@@ -272,6 +274,13 @@ def scenario_from_dict(raw: dict[str, Any], source: str | Path = "<memory>", tex
         if err["type"] == "extra_forbidden":
             msg = "unknown key"
         raise InputError(f"{_describe_loc(loc)}: {msg}", path, _line_of(text, loc)) from None
+    total = 0
+    for i, h in enumerate(spec.hosts):  # before any host is built: a mistyped count must not hang
+        total += h.count
+        if total > MAX_HOSTS:
+            raise InputError(f"hosts[{i}].count ({h.name}): {h.count:,} hosts make a fleet of {total:,}, "
+                             f"more than the {MAX_HOSTS:,} gapa accepts", path,
+                             _line_of(text, ("hosts", i, "count")))
     groups = []
     base_dir = path.parent if path is not None else None
     for i, h in enumerate(spec.hosts):

@@ -110,7 +110,7 @@ class _OpenHosts:
         peak_c = self.cores[: self.n, a:b].max(axis=1)
         peak_r = self.ram[: self.n, a:b].max(axis=1)
         ok = ((peak_c + w.cores[vm] <= f.cores[hosts]) & (peak_r + w.ram_mb[vm] <= f.ram_mb[hosts])
-              & p.host_fits[vm, hosts])
+              & p.group_fits[vm, f.group_of_host[hosts]])  # not host_fits: no n × H table
         return np.flatnonzero(ok)
 
     def place(self, vm: int, slot: int, share: float) -> None:
