@@ -221,7 +221,9 @@ def allocate_in_blocks(problem: Problem, allocator: Allocator, seed: int, limits
     seeds = block_seeds(seed, len(blocks))
     deadline = None
     budgets: list[float | None] = [None] * len(blocks)
-    parallel = scheduler is not None or (workers > 1 and len(blocks) > 1)
+    # a one-pass heuristic takes less time per block than starting a worker process does
+    quick = bool(getattr(allocator, "constructive", False))
+    parallel = scheduler is not None or (workers > 1 and len(blocks) > 1 and not quick)
     if limits.time_limit_s is not None:
         deadline = wall0 + limits.time_limit_s
         usable = max(1e-3, limits.time_limit_s - (JOIN_RESERVE_S if len(blocks) > 1 else 0.0))

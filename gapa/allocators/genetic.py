@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import math
 import multiprocessing
+from collections import Counter
 import pickle
 import signal
 import threading
@@ -73,6 +74,7 @@ from gapa.allocators.heuristics import (
     MinBusyTimeLongest,
     MinBusyTimeStart,
     PowerAwareBestFitDecreasing,
+    WorstFit,
 )
 from gapa.allocators.packing import Packing, PriceCache
 from gapa.allocators.pool import ColumnPool
@@ -118,7 +120,14 @@ def _fill_weights(fill: np.ndarray, prefer_full: bool) -> np.ndarray:
     return weights / weights.sum()
 
 
-def crossover(problem: Problem, a: Packing, b: Packing, rng: np.random.Generator) -> Packing:
+def _amortise(rng: np.random.Generator, amortise_rate: float) -> float:
+    """How a re-insertion charges switching a host on (see :meth:`Packing.insert`): fully
+    (0) or by the VM's share of the host (1, with probability ``amortise_rate``)."""
+    return 1.0 if amortise_rate and rng.random() < amortise_rate else 0.0
+
+
+def crossover(problem: Problem, a: Packing, b: Packing, rng: np.random.Generator,
+              amortise_rate: float = 0.0) -> Packing:
     """Grouping crossover: a copy of ``a`` with some well-filled host groups of ``b`` injected."""
     child = a.copy()
     groups = b.used_hosts()
@@ -131,24 +140,36 @@ def crossover(problem: Problem, a: Packing, b: Packing, rng: np.random.Generator
     sizes = np.cumsum([len(b.members[groups[int(gi)]]) for gi in picked])
     picked = picked[: max(1, int(np.searchsorted(sizes, MAX_INJECTED_VMS, side="right")))]
     loose: set[int] = set()
+    group_of = problem.fleet.group_of_host
     for gi in picked:
         host = groups[int(gi)]
         vms = b.members[host]
-        for h in {int(child.allocation[v]) for v in vms} - {REJECTED}:
-            loose.update(child.take_host(h))
+        inside = set(vms)
+        holders = Counter(int(child.allocation[v]) for v in vms)
+        holders.pop(REJECTED, None)
+        for h in holders:
+            # a host that would keep fewer of its own VMs than it gives up is dissolved; a
+            # larger one only gives the injected VMs up (on big hosts, dissolving every host
+            # that shares a VM would re-insert most of the allocation)
+            if 2 * holders[h] >= len(child.members[h]):
+                loose.update(v for v in child.take_host(h) if v not in inside)
         child.take_vms([v for v in vms if child.allocation[v] != REJECTED])
         target = child.free_host_like(host)
-        if target is None:
-            loose.update(vms)
-            continue
+        if target is None:  # every host of the group in use: take over the one that held most of them
+            same = [h for h, _ in holders.most_common() if group_of[h] == group_of[host]]
+            if not same:
+                loose.update(vms)
+                continue
+            target = same[0]
+            loose.update(child.take_host(target))
         child.put_group(target, vms)
         loose.difference_update(vms)
     loose.update(np.flatnonzero(child.allocation == REJECTED).tolist())
-    child.insert(_insertion_order(problem, sorted(loose), rng))
+    child.insert(_insertion_order(problem, sorted(loose), rng), amortise=_amortise(rng, amortise_rate))
     return child
 
 
-def mutate(problem: Problem, p: Packing, rng: np.random.Generator) -> Packing:
+def mutate(problem: Problem, p: Packing, rng: np.random.Generator, amortise_rate: float = 0.0) -> Packing:
     """Dissolve one or two poorly filled host groups, or move a few VMs, and re-insert (in place)."""
     used = p.used_hosts()
     loose: list[int] = np.flatnonzero(p.allocation == REJECTED).tolist()
@@ -163,7 +184,7 @@ def mutate(problem: Problem, p: Packing, rng: np.random.Generator) -> Packing:
             vms = rng.choice(placed, size=min(len(placed), int(rng.integers(1, 6))), replace=False)
             p.take_vms(vms.tolist())
             loose += vms.tolist()
-    p.insert(_insertion_order(problem, loose, rng))
+    p.insert(_insertion_order(problem, loose, rng), amortise=_amortise(rng, amortise_rate))
     return p
 
 
@@ -181,10 +202,11 @@ def empty_hosts(problem: Problem, p: Packing, rng: np.random.Generator, tries: i
     return p
 
 
-def greedy(problem: Problem, order: list[int], cache: PriceCache | None = None) -> Packing:
+def greedy(problem: Problem, order: list[int], cache: PriceCache | None = None,
+           amortise: float = 0.0) -> Packing:
     """Energy-greedy construction: insert VMs in ``order`` where energy rises least."""
     p = Packing(problem, cache=cache)
-    p.insert(order)
+    p.insert(order, amortise=amortise)
     return p
 
 
@@ -198,7 +220,8 @@ class GAPA(Allocator):
     def __init__(self, population: int = 30, generations: int = 100, time_limit: float | None = None,
                  crossover_rate: float = 0.8, mutation_rate: float = 0.4, stagnation: int = 10,
                  tournament: int = 3, elite: int = 2, local_search_rate: float = 0.1,
-                 pool_every: int = 10, polish: int = 0, restarts: bool = True, islands: int = 1):
+                 pool_every: int = 10, polish: int = 0, restarts: bool = True, islands: int = 1,
+                 amortise_rate: float = 0.5):
         for key, value, least in (("population", population, 2), ("generations", generations, 0),
                                   ("stagnation", stagnation, 1), ("tournament", tournament, 1),
                                   ("elite", elite, 0), ("pool_every", pool_every, 0), ("polish", polish, 0),
@@ -212,7 +235,7 @@ class GAPA(Allocator):
             raise SettingError("tournament", f"must not exceed population ({population}), got {tournament}",
                                also=("population",))
         for key, rate in (("crossover_rate", crossover_rate), ("mutation_rate", mutation_rate),
-                          ("local_search_rate", local_search_rate)):
+                          ("local_search_rate", local_search_rate), ("amortise_rate", amortise_rate)):
             if not 0.0 <= rate <= 1.0:
                 raise SettingError(key, f"must be in [0, 1], got {rate}")
         if time_limit is not None and not 0 < time_limit < math.inf:
@@ -230,6 +253,7 @@ class GAPA(Allocator):
         self.polish = int(polish)
         self.restarts = bool(restarts)
         self.islands = int(islands)
+        self.amortise_rate = float(amortise_rate)
 
     def settings(self) -> dict[str, Any]:
         """The parameters of this run (recorded with the result)."""
@@ -238,12 +262,13 @@ class GAPA(Allocator):
                 "mutation_rate": self.mutation_rate, "stagnation": self.stagnation,
                 "tournament": self.tournament, "elite": self.elite,
                 "local_search_rate": self.local_search_rate, "pool_every": self.pool_every,
-                "polish": self.polish, "restarts": self.restarts, "islands": self.islands}
+                "polish": self.polish, "restarts": self.restarts, "islands": self.islands,
+                "amortise_rate": self.amortise_rate}
 
     def _toolbox(self, problem: Problem, rng: np.random.Generator) -> base.Toolbox:
         tb = base.Toolbox()
-        tb.register("mate", crossover, problem, rng=rng)
-        tb.register("mutate", mutate, problem, rng=rng)
+        tb.register("mate", crossover, problem, rng=rng, amortise_rate=self.amortise_rate)
+        tb.register("mutate", mutate, problem, rng=rng, amortise_rate=self.amortise_rate)
         tb.register("local_search", empty_hosts, problem, rng=rng)
         tb.register("evaluate_population", self._evaluate, problem)
         tb.register("select", self._tournament, rng=rng)
@@ -272,10 +297,16 @@ class GAPA(Allocator):
         def heuristic(cls):
             return lambda: Packing(problem, cls().allocate(problem, rng, limits).allocation, cache)
 
-        builders = [heuristic(BestFitDecreasing), heuristic(FirstFitDecreasing),
+        w = problem.workload
+        longest = np.lexsort((-w.ram_mb, -w.cores, -w.duration_s)).tolist()
+        builders = [heuristic(BestFitDecreasing), heuristic(FirstFitDecreasing), heuristic(WorstFit),
                     heuristic(MinBusyTimeLongest), heuristic(MinBusyTimeStart),
                     heuristic(PowerAwareBestFitDecreasing),
+                    lambda: greedy(problem, start_order(problem).tolist(), cache, amortise=1.0),
+                    lambda: greedy(problem, longest, cache, amortise=1.0),
                     lambda: greedy(problem, start_order(problem).tolist(), cache),
+                    lambda: greedy(problem, _insertion_order(problem, list(range(n)), rng), cache,
+                                   amortise=1.0),
                     lambda: greedy(problem, _insertion_order(problem, list(range(n)), rng), cache)]
         seeds: list[Packing] = []
         for build in builders:
@@ -287,9 +318,11 @@ class GAPA(Allocator):
             if out_of_time():
                 pop.append(pop[len(pop) % len(seeds)].copy())
             elif len(pop) % 2:
-                pop.append(greedy(problem, rng.permutation(n).tolist(), cache))
+                pop.append(greedy(problem, rng.permutation(n).tolist(), cache,
+                                  amortise=_amortise(rng, self.amortise_rate)))
             else:
-                pop.append(mutate(problem, seeds[int(rng.integers(len(seeds)))].copy(), rng))
+                pop.append(mutate(problem, seeds[int(rng.integers(len(seeds)))].copy(), rng,
+                                  self.amortise_rate))
         return pop
 
     def _polish(self, problem: Problem, pool: ColumnPool, cache: PriceCache, packs: list[Packing],

@@ -225,12 +225,22 @@ class Packing:
             stamp[stale] = self._stamp[stale]
         return rise_j[cand], rise_s[cand], feasible[cand], peak[cand]
 
-    def insert(self, vms: list[int], used_only: bool = False, exclude: int | None = None) -> int:
+    def insert(self, vms: list[int], used_only: bool = False, exclude: int | None = None,
+               amortise: float = 0.0) -> int:
         """Insert each VM, in the order given, where the energy rises least (ties: the host
         left fullest at its peak, then the lowest index); return how many could not be
-        placed (they stay rejected).  With ``used_only``, empty hosts are not considered."""
+        placed (they stay rejected).  With ``used_only``, empty hosts are not considered.
+
+        ``amortise`` in [0, 1] changes the choice, not the prices: of the idle power a VM
+        keeps a host on for (``P(0)`` × the rise in on-time), it charges only
+        ``1 − amortise × (1 − share)``, where ``share`` is the VM's share of the host's
+        cores or RAM, whichever is larger: at 1, switching a host on costs the VM its share
+        of the idle power, as if later VMs will fill the rest, so hosts with little idle
+        power per core and per GB are preferred to merely cheap ones."""
         rejected = 0
         cores_cap = self.problem.fleet.cores
+        if amortise:
+            f, w = self.problem.fleet, self.problem.workload
         for vm in vms:
             cand = self.candidates(vm)
             if used_only:
@@ -242,16 +252,20 @@ class Packing:
                 continue
             cand_arr = np.asarray(cand, dtype=np.intp)
             rise_j, rise_s, ok, peak = self._price_adding(vm, cand_arr)
+            exact_j = rise_j
             if not ok.any():
                 rejected += 1
                 continue
+            if amortise:
+                share = np.maximum(w.cores[vm] / f.cores[cand_arr], w.ram_mb[vm] / f.ram_mb[cand_arr])
+                rise_j = rise_j - amortise * (1.0 - np.minimum(share, 1.0)) * f.idle_w[cand_arr] * rise_s
             rise = np.where(ok, rise_j, np.inf)
             tie = np.flatnonzero(rise <= rise.min() + 1e-9 * max(1.0, abs(rise.min())))
             slack = cores_cap[cand_arr[tie]] - peak[tie]
             best = int(tie[np.argmin(slack)])
             h = cand[best]
             self._refresh([h])  # before the VM joins: the rise is added to the old cost
-            energy, on = self._energy[h] + rise_j[best], self._on[h] + rise_s[best]
+            energy, on = self._energy[h] + exact_j[best], self._on[h] + rise_s[best]
             self.members[h].append(vm)
             self.allocation[vm] = h
             self._changed(h)
