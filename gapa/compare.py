@@ -5,18 +5,20 @@
 flat record per run (:meth:`Comparison.records`) and one aggregate per
 algorithm (:func:`aggregate`, computed from the records alone).  Energies are
 in joules (and kWh where the key says so), times in seconds; a *saving* is a
-fraction of BFD's mean energy, positive when less energy is used.
+fraction of BFD's mean energy (``saving_vs_bfd``), or of the best constructive
+heuristic's (``saving_vs_best_heuristic``, see :func:`best_heuristic`), positive
+when less energy is used.
 """
 
 from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from gapa.allocators import Allocator, Limits, get_allocator
+from gapa.allocators import ALLOCATORS, Allocator, Limits, get_allocator
 from gapa.errors import InputError
 from gapa.lower_bound import LowerBound, lower_bound
 from gapa.problem import Problem
@@ -25,6 +27,35 @@ from gapa.scenario import settings_error
 
 #: the algorithm savings are measured against
 BASELINE = "bfd"
+
+
+def is_constructive(algorithm: str) -> bool:
+    """Whether ``algorithm`` names a constructive heuristic (its class sets
+    :attr:`~gapa.allocators.base.Allocator.constructive`: bfd, ffd, wf, pabfd, mindft-*)."""
+    cls = ALLOCATORS.get(algorithm)
+    return bool(cls is not None and cls.constructive)
+
+
+def best_heuristic(runs: Iterable[tuple[str, float, float]]) -> tuple[str, float] | None:
+    """The best constructive heuristic of a run: ``(algorithm, energy_j)``, or ``None`` when
+    no constructive heuristic is among ``runs``.
+
+    ``runs`` are ``(algorithm, rejected VMs, energy_j)`` (means over seeds, for a
+    comparison).  Best is the fewest rejected VMs, then the least energy (a heuristic
+    that leaves VMs out does not win by the energy it did not spend), then the first
+    given.
+    """
+    best = None
+    for k, (name, rejected, energy) in enumerate(runs):
+        if is_constructive(name) and (best is None or (rejected, energy, k) < best[0]):
+            best = ((rejected, energy, k), name, energy)
+    return None if best is None else (best[1], best[2])
+
+
+def saving(energy_j: float, reference_j: float | None) -> float | None:
+    """``1 − energy / reference`` (positive: less energy than the reference); ``None``
+    without a positive reference."""
+    return 1 - energy_j / reference_j if reference_j else None
 
 
 class RunObserver(Protocol):
@@ -66,21 +97,31 @@ class Comparison:
     def records(self) -> list[dict[str, Any]]:
         """One flat, JSON-friendly record per run.
 
-        :meth:`gapa.run.RunResult.summary` plus ``stochastic``, ``bound_energy_j``,
-        ``bound_on_s``, ``energy_to_bound`` and ``saving_vs_bfd`` (against BFD's mean
-        energy; ``None`` without a BFD run).
+        :meth:`gapa.run.RunResult.summary` plus ``stochastic``, ``constructive``,
+        ``bound_energy_j``, ``bound_on_s``, ``energy_to_bound``, ``saving_vs_bfd``
+        (against BFD's mean energy; ``None`` without a BFD run), ``best_heuristic`` and
+        ``saving_vs_best_heuristic`` (against that heuristic's mean energy, see
+        :func:`best_heuristic`; ``None`` when no constructive heuristic ran).
         """
-        baseline = [r.simulation.energy_j for r in self.results if r.algorithm == BASELINE]
-        base_j = _mean(baseline) if baseline else None
+        by_algorithm: dict[str, list[RunResult]] = {}
+        for r in self.results:
+            by_algorithm.setdefault(r.algorithm, []).append(r)
+        means = {name: (_mean([float((r.allocation < 0).sum()) for r in runs]),
+                        _mean([r.simulation.energy_j for r in runs])) for name, runs in by_algorithm.items()}
+        base_j = means[BASELINE][1] if BASELINE in means else None
+        best = best_heuristic((name, rejected, energy) for name, (rejected, energy) in means.items())
         out = []
         for r in self.results:
             record = r.summary(self.problem)
             energy = r.simulation.energy_j
             record["stochastic"] = self.stochastic[r.algorithm]
+            record["constructive"] = is_constructive(r.algorithm)
             record["bound_energy_j"] = self.lower.energy_j
             record["bound_on_s"] = self.lower.on_s
             record["energy_to_bound"] = energy / self.lower.energy_j if self.lower.energy_j > 0 else None
-            record["saving_vs_bfd"] = 1 - energy / base_j if base_j else None
+            record["saving_vs_bfd"] = saving(energy, base_j)
+            record["best_heuristic"] = best[0] if best else None
+            record["saving_vs_best_heuristic"] = saving(energy, best[1]) if best else None
             out.append(record)
         return out
 
@@ -101,9 +142,13 @@ def aggregate(records: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]
     energy as ``energy_j_*`` and ``energy_kwh_*``; ``energy_to_bound_mean`` (mean
     energy over the lower bound); ``saving_vs_bfd_mean`` (1 − mean energy / BFD's
     mean energy) and ``saving_vs_bfd_best`` / ``_worst`` (the best and worst run's
-    saving against BFD's mean; all three ``None`` without BFD); the means of
-    ``host_on_s``, ``hosts_used``, ``rejected`` and ``solve_s``; ``rejected_max``;
+    saving against BFD's mean; all three ``None`` without BFD); ``best_heuristic`` (the
+    constructive heuristic with the fewest mean rejected VMs, then the least mean energy,
+    see :func:`best_heuristic`; ``None`` when none ran) and ``saving_vs_best_heuristic_mean``,
+    ``_best`` and ``_worst`` (as against BFD, against that heuristic's mean energy); the
+    means of ``host_on_s``, ``hosts_used``, ``rejected`` and ``solve_s``; ``rejected_max``;
     the bound and the provenance (``gapa_version``, ``workload``, ``scenario``).
+    A record without ``constructive`` counts as constructive when its algorithm's class is.
     """
     groups: dict[str, list[Mapping[str, Any]]] = {}
     for record in records:
@@ -111,6 +156,10 @@ def aggregate(records: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]
     base_j = None
     if BASELINE in groups:
         base_j = _mean([r["energy_j"] for r in groups[BASELINE]])
+    heuristics = [(name, _mean([float(r["rejected"]) for r in runs]), _mean([float(r["energy_j"]) for r in runs]))
+                  for name, runs in groups.items()
+                  if runs[0].get("constructive", is_constructive(name))]
+    best_h = best_heuristic(heuristics)
     out: dict[str, dict[str, Any]] = {}
     for name, runs in groups.items():
         energy = [float(r["energy_j"]) for r in runs]
@@ -132,9 +181,12 @@ def aggregate(records: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]
             value = a[f"energy_j_{key}"]
             a[f"energy_kwh_{key}"] = None if value is None else value / JOULES_PER_KWH
         a["energy_to_bound_mean"] = mean / bound if bound else None
-        a["saving_vs_bfd_mean"] = 1 - mean / base_j if base_j else None
-        a["saving_vs_bfd_best"] = 1 - best / base_j if base_j else None
-        a["saving_vs_bfd_worst"] = 1 - worst / base_j if base_j else None
+        a["saving_vs_bfd_mean"] = saving(mean, base_j)
+        a["saving_vs_bfd_best"] = saving(best, base_j)
+        a["saving_vs_bfd_worst"] = saving(worst, base_j)
+        a["best_heuristic"] = best_h[0] if best_h else None
+        for key, value in (("mean", mean), ("best", best), ("worst", worst)):
+            a[f"saving_vs_best_heuristic_{key}"] = saving(value, best_h[1]) if best_h else None
         for key in ("host_on_s", "hosts_used", "rejected", "solve_s"):
             a[f"{key}_mean"] = _mean([float(r[key]) for r in runs])
         a["rejected_max"] = max(int(r["rejected"]) for r in runs)
@@ -224,5 +276,5 @@ def compare(problem: Problem, algorithms: Sequence[str], seeds: Sequence[int],
     return Comparison(problem, lower, seeds, results, stochastic)
 
 
-__all__ = ["BASELINE", "Comparison", "RunObserver", "aggregate", "build_allocators", "compare",
-           "representative_runs"]
+__all__ = ["BASELINE", "Comparison", "RunObserver", "aggregate", "best_heuristic", "build_allocators",
+           "compare", "is_constructive", "representative_runs", "saving"]

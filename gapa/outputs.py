@@ -3,9 +3,10 @@
 ``gapa simulate`` (:func:`write_results`, then :func:`write_simulation_report`):
 ``DIR/summary.json`` — an object keyed by algorithm name, each a flat record
 (energy_j, energy_kwh, host_on_s, hosts_used, placed, rejected, seed, solve_s,
-gapa_version, …); per algorithm ``DIR/<algorithm>/allocation.csv``
-(``vm_id,host``) and ``DIR/<algorithm>/hosts.csv`` (``host,energy_j,on_s,vms``,
-used hosts only); ``DIR/figures/*.png`` and ``DIR/report.md``.
+gapa_version, saving_vs_bfd, best_heuristic, saving_vs_best_heuristic, …); per
+algorithm ``DIR/<algorithm>/allocation.csv`` (``vm_id,host``) and
+``DIR/<algorithm>/hosts.csv`` (``host,energy_j,on_s,vms``, used hosts only);
+``DIR/figures/*.png`` and ``DIR/report.md``.
 
 ``gapa compare`` (:func:`write_comparison`): ``DIR/runs.csv`` (one row per run:
 the run's flat record), ``DIR/summary.json`` (an object keyed by algorithm, each
@@ -28,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from gapa.allocation_file import write_allocation
-from gapa.compare import Comparison
+from gapa.compare import Comparison, best_heuristic, saving
 from gapa.lower_bound import LowerBound
 from gapa.problem import Problem
 from gapa.report import write_report
@@ -48,9 +49,13 @@ def _json_safe(value: Any) -> Any:
 
 def summaries(problem: Problem, results: list[RunResult],
               lower: LowerBound | None = None) -> dict[str, dict[str, Any]]:
-    """Summary records keyed by algorithm name (with the instance's lower bound, if given)."""
+    """Summary records keyed by algorithm name (with the instance's lower bound, if given):
+    each run's :meth:`~gapa.run.RunResult.summary`, ``saving_vs_bfd`` (when BFD ran),
+    ``best_heuristic`` and ``saving_vs_best_heuristic`` (``None`` when no constructive
+    heuristic ran; see :func:`gapa.compare.best_heuristic`)."""
     out = {}
     baseline = next((r for r in results if r.algorithm == "bfd"), None)
+    best = best_heuristic((r.algorithm, int((r.allocation < 0).sum()), r.simulation.energy_j) for r in results)
     for r in results:
         record = r.summary(problem)
         if lower is not None:
@@ -59,6 +64,8 @@ def summaries(problem: Problem, results: list[RunResult],
             record["energy_to_bound"] = r.simulation.energy_j / lower.energy_j if lower.energy_j else None
         if baseline is not None and baseline.simulation.energy_j > 0:
             record["saving_vs_bfd"] = 1 - r.simulation.energy_j / baseline.simulation.energy_j
+        record["best_heuristic"] = best[0] if best else None
+        record["saving_vs_best_heuristic"] = saving(r.simulation.energy_j, best[1]) if best else None
         out[r.algorithm] = _json_safe(record)
     return out
 

@@ -123,7 +123,8 @@ def test_compare_report_links_only_existing_pngs(compared):
     text = report.read_text(encoding="utf-8")
     assert gapa.__version__ in text and "day.csv" in text and "fleet.toml" in text
     assert "gapa compare" in text and "--seeds 3" in text and "--population 6" in text
-    assert "| algorithm | runs | mean kWh | std | best | worst | × bound | vs bfd |" in text
+    assert ("| algorithm | runs | mean kWh | std | × bound | vs bfd | vs best heuristic | on-time h | solve s |"
+            in text)
     assert "lower bound:" in text
     assert not re.search(r"\d{4}-\d{2}-\d{2}", text)  # no dates
 
@@ -157,7 +158,7 @@ def test_simulate_out_writes_figures_and_report(files, tmp_path):
     report = out / "report.md"
     text = report.read_text(encoding="utf-8")
     assert "seed 5" in text and "--seed 5" in text and gapa.__version__ in text
-    assert "| algorithm | kWh | × bound | vs bfd | on-time h | hosts | rejected | solve s |" in text
+    assert "| algorithm | kWh | × bound | vs bfd | vs best heuristic | on-time h | hosts | solve s |" in text
     links = linked_files(report)
     assert {p.name for p in links} >= {"energy.png", "power.png", "hosts_on.png", "gantt-gapa.png",
                                        "convergence.png"}

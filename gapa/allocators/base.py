@@ -132,6 +132,9 @@ class Allocator(ABC):
     stochastic: ClassVar[bool] = False
     #: one line for ``gapa algorithms``
     summary: ClassVar[str] = ""
+    #: True for a constructive heuristic (one pass, each VM placed once: bfd, ffd, …); the
+    #: results tables compare every algorithm with the best of those that ran
+    constructive: ClassVar[bool] = False
     #: False for an allocator that must see the whole problem at once (e.g. a replayed
     #: allocation); others run block by block (:mod:`gapa.blocks`)
     decomposable: ClassVar[bool] = True

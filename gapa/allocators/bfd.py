@@ -52,6 +52,7 @@ class BestFitDecreasing(Allocator):
 
     name = "bfd"
     stochastic = False
+    constructive = True
     summary = "best-fit decreasing: VMs by earliest start, each where power rises least"
 
     def allocate(self, problem: Problem, rng: np.random.Generator, limits: Limits) -> AllocatorResult:

@@ -131,6 +131,7 @@ class _Greedy(Allocator):
     """One VM at a time in :meth:`order`, on the host :meth:`choose` picks."""
 
     stochastic = False
+    constructive = True
     needs_util = False
 
     def order(self, problem: Problem) -> np.ndarray:
