@@ -295,7 +295,7 @@ def _run_on_dask(scheduler, tasks: list[BlockTask]):
 
 
 #: info keys whose per-block values add up (counters)
-_ADDITIVE_INFO = {"generations_run", "evaluations", "restarts_run", "islands_in_workers", "pool_columns",
+_ADDITIVE_INFO = {"generations_run", "evaluations", "initial_best_j", "restarts_run", "islands_in_workers", "pool_columns",
                   "pool_timed_out", "pool_work_limited", "columns", "iterations", "nodes"}
 
 

@@ -290,7 +290,8 @@ class GAPA(Allocator):
     def _initial(self, problem: Problem, rng: np.random.Generator, limits: Limits,
                  out_of_time: Callable[[], bool], cache: PriceCache) -> list[Packing]:
         """The first population: the constructive heuristics (BFD first), energy-greedy
-        insertions, then randomised greedy insertions and mutants.  Out of time, it stops
+        insertions (amortised and not) — the best of them, at most three quarters of the
+        population — then mutants of them.  Out of time, it stops
         adding new seeds (keeping at least BFD) and fills up with copies."""
         n = problem.n_vms
 
@@ -299,10 +300,11 @@ class GAPA(Allocator):
 
         w = problem.workload
         longest = np.lexsort((-w.ram_mb, -w.cores, -w.duration_s)).tolist()
+        # most useful first: under a tight time limit the later ones may be left out
         builders = [heuristic(BestFitDecreasing), heuristic(FirstFitDecreasing), heuristic(WorstFit),
+                    lambda: greedy(problem, start_order(problem).tolist(), cache, amortise=1.0),
                     heuristic(MinBusyTimeLongest), heuristic(MinBusyTimeStart),
                     heuristic(PowerAwareBestFitDecreasing),
-                    lambda: greedy(problem, start_order(problem).tolist(), cache, amortise=1.0),
                     lambda: greedy(problem, longest, cache, amortise=1.0),
                     lambda: greedy(problem, start_order(problem).tolist(), cache),
                     lambda: greedy(problem, _insertion_order(problem, list(range(n)), rng), cache,
@@ -313,13 +315,13 @@ class GAPA(Allocator):
             if seeds and out_of_time():
                 break
             seeds.append(build())
-        pop = seeds[: self.population]
+        # the best seeds (so the best heuristic is always among them), and at least a quarter
+        # of mutants, so that a restarted population is not the same again
+        seeds.sort(key=lambda p: (int((p.allocation == REJECTED).sum()), p.total_energy()))
+        pop = seeds[: max(1, self.population - self.population // 4)]
         while len(pop) < self.population:
             if out_of_time():
                 pop.append(pop[len(pop) % len(seeds)].copy())
-            elif len(pop) % 2:
-                pop.append(greedy(problem, rng.permutation(n).tolist(), cache,
-                                  amortise=_amortise(rng, self.amortise_rate)))
             else:
                 pop.append(mutate(problem, seeds[int(rng.integers(len(seeds)))].copy(), rng,
                                   self.amortise_rate))
@@ -394,6 +396,7 @@ class GAPA(Allocator):
         statuses = [island.status for island in done]
         status = "time_limit" if "time_limit" in statuses else first.status
         info = {**self.settings(), "generations_run": sum(island.generations_run for island in done),
+                "initial_best_j": min(island.initial_best_j for island in done),
                 "evaluations": evaluations, "restarts_run": sum(island.restarts for island in done),
                 "islands_in_workers": in_workers, "island_errors": "; ".join(errors),
                 "pool_columns": len(pool) if pool is not None else 0,
@@ -457,6 +460,7 @@ class GAPA(Allocator):
         best = record(0, evaluations)
         best_key = (int(rejected[best]), float(energy[best]))
         best_alloc = pop[best].copy()
+        seed_key = best_key  # the best individual of the first population (a seed)
         run_key = best_key  # the best of the population since the last restart
         since_improvement = 0
         status = "generations"
@@ -519,7 +523,7 @@ class GAPA(Allocator):
             run_key = (int(rejected[first]), float(energy[first]))
             since_improvement = 0
         return _Island(best_key, best_alloc, pop, list(logbook), status, gen, evaluations, restarts,
-                       pool, cache, packs)
+                       pool, cache, packs, initial_best_j=seed_key[1])
 
 
 def _better(key: tuple[int, float], than: tuple[int, float]) -> bool:
@@ -547,6 +551,7 @@ class _Island:
     columns: list[tuple[int, tuple[int, ...], float]] = field(default_factory=list)
     pool_timed_out: int = 0
     pool_work_limited: int = 0
+    initial_best_j: float = math.nan  # energy (J) of the initial population's best
 
     def detached(self) -> _Island:
         """A copy without live objects: the pool's columns as (group, kinds, joules) tuples."""
