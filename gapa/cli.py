@@ -34,6 +34,7 @@ from gapa.allocators import (
     get_allocator,
 )
 from gapa.bench import load_suite, run_suite, summarise
+from gapa.blocks import split_gap_s
 from gapa.bench_report import write_results as write_benchmark
 from gapa.compare import compare as run_comparison
 from gapa.errors import InfeasibleAllocation, InputError
@@ -147,6 +148,16 @@ def _gapa_options(command: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed(options):
         command = option(command)
     return command
+
+
+def _print_blocks(console: Console, problem: Problem, results: list[RunResult]) -> None:
+    """One line: into how many independent blocks the allocators split the problem."""
+    blocks = max((int(r.allocator.info.get("blocks", 1)) for r in results), default=1)
+    if blocks > 1:
+        gap = split_gap_s(problem)
+        between = f"for at least {gap:g} s " if gap > 0 else ""
+        console.print(f"allocated in {blocks:,} independent blocks (no VM runs {between}between them, "
+                      "so every host is off)", highlight=False, soft_wrap=True)
 
 
 def _parallel_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -335,6 +346,7 @@ def simulate(ctx: click.Context, workload: Path, scenario_path: Path | None, fmt
         click.echo(json.dumps(summaries(problem, results, lower), indent=2))
     else:
         _print_table(console, simulation_table(problem, results, lower))
+        _print_blocks(console, problem, results)
         if out_dir is not None:
             console.print(f"results written to {escape(str(out_dir))}/", highlight=False)
     if _warn_rejected(err, problem, results) and strict:
