@@ -256,17 +256,20 @@ def allocate_in_blocks(problem: Problem, allocator: Allocator, seed: int, limits
     elif parallel:
         n = min(workers, len(blocks))
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=n, mp_context=context, initializer=_init_worker) as pool:
+        pool = ProcessPoolExecutor(max_workers=n, mp_context=context, initializer=_init_worker)
+        try:
             futures = [pool.submit(run_block, tasks[i]) for i in order]
-            try:
-                for fut in futures:
-                    i, result, took = fut.result()
-                    results[i] = (result, took)
-                    report(len(results))
-            except BaseException:
-                for fut in futures:
-                    fut.cancel()
-                raise
+            for fut in futures:
+                i, result, took = fut.result()
+                results[i] = (result, took)
+                report(len(results))
+        except BaseException:  # Ctrl-C or a failing block: stop the workers now, not when they finish
+            workers_alive = list(getattr(pool, "_processes", {}).values())
+            pool.shutdown(wait=False, cancel_futures=True)
+            for process in workers_alive:
+                process.terminate()
+            raise
+        pool.shutdown(wait=True)
         used_workers = n
     else:
         for i in order:
