@@ -100,8 +100,12 @@ class ColumnPool:
 
     @classmethod
     def suits(cls, problem: Problem) -> bool:
-        """Whether the problem has few enough kinds of VM for the MILP (see :data:`MAX_ROWS`)."""
-        return problem.n_vms > 0 and int(problem.vm_kind.max()) < cls.MAX_ROWS
+        """Whether the problem has few enough kinds of VM for the MILP (see :data:`MAX_ROWS`),
+        counting each kind once per host group (columns are per group): on oneday's
+        evening block (81 kinds, 4 groups) the MILPs took 2-5 s each and a 100-generation
+        run 40 s instead of 9 s, for 0.3 % less energy on that block."""
+        kinds = int(problem.vm_kind.max()) + 1 if problem.n_vms else 0
+        return problem.n_vms > 0 and kinds * len(problem.fleet.groups) <= cls.MAX_ROWS
 
     def __len__(self) -> int:
         return len(self._kinds)
