@@ -32,6 +32,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -256,11 +257,19 @@ def allocate_in_blocks(problem: Problem, allocator: Allocator, seed: int, limits
     elif parallel:
         n = min(workers, len(blocks))
         context = multiprocessing.get_context("spawn")
+        broken = False
         pool = ProcessPoolExecutor(max_workers=n, mp_context=context, initializer=_init_worker)
         try:
             futures = [pool.submit(run_block, tasks[i]) for i in order]
             for fut in futures:
-                i, result, took = fut.result()
+                try:
+                    i, result, took = fut.result()
+                except BrokenProcessPool:
+                    # the workers could not start or died (e.g. a script without the
+                    # ``if __name__ == "__main__":`` guard that spawned processes need):
+                    # the blocks not done yet run here
+                    broken = True
+                    break
                 results[i] = (result, took)
                 report(len(results))
         except BaseException:  # Ctrl-C or a failing block: stop the workers now, not when they finish
@@ -269,8 +278,14 @@ def allocate_in_blocks(problem: Problem, allocator: Allocator, seed: int, limits
             for process in workers_alive:
                 process.terminate()
             raise
-        pool.shutdown(wait=True)
+        pool.shutdown(wait=not broken, cancel_futures=broken)
         used_workers = n
+        for i in order:
+            if i not in results:
+                used_workers = 0
+                _, result, took = run_block(tasks[i], processes=1)
+                results[i] = (result, took)
+                report(len(results))
     else:
         for i in order:
             _, result, took = run_block(tasks[i], processes=limits.processes)

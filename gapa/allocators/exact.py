@@ -304,11 +304,13 @@ class ExactSolver(Allocator):
                                    info=self.settings())
         cache = PriceCache(problem)
         starts = [BestFitDecreasing().allocate(problem, rng, limits).allocation]
+        seeding_until = t0 + 0.25 * budget  # the starts other than BFD stop being built then
         for order in (start_order(problem),
                       np.lexsort((np.arange(n), -(problem.workload.cores * problem.workload.duration_s)))):
-            starts.append(greedy(problem, order.tolist(), cache).allocation)
+            if time.perf_counter() < seeding_until:
+                starts.append(greedy(problem, order.tolist(), cache).allocation)
         starts += [np.asarray(a, dtype=np.int64) for a in self.start_allocations]
-        if self.warm_start:
+        if self.warm_start and time.perf_counter() < seeding_until:
             # GAPA (its defaults, within a quarter of the budget) gives a strong incumbent
             ga = GAPA(time_limit=0.25 * budget).allocate(problem, rng, Limits(quiet=True))
             starts.append(ga.allocation)
