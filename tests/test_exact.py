@@ -198,7 +198,8 @@ def test_never_worse_than_bfd_and_reports_gap():
     ev = evaluate(problem, result.allocation)
     assert ev.energy_j <= bfd.energy_j
     assert 0 <= result.info["gap"] < 0.05
-    assert result.lower_bound_j <= ev.energy_j
+    # a proven optimum's bound equals its energy up to rounding (seen: 5e-9 J above 1.3e7 J)
+    assert result.lower_bound_j <= ev.energy_j * (1 + 1e-12)
 
 
 def test_brute_force_helper_enumerates_bell_numbers():
