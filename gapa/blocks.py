@@ -27,6 +27,7 @@ from __future__ import annotations
 import copy
 import multiprocessing
 import os
+import pickle
 import signal
 import time
 from collections import Counter
@@ -39,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from gapa.allocators.base import Allocator, AllocatorResult, Limits
+from gapa.evaluator import evaluate
 from gapa.fleet import Fleet
 from gapa.problem import REJECTED, Problem
 
@@ -139,18 +141,27 @@ def block_seeds(seed: int, n_blocks: int) -> list[Any]:
     return np.random.SeedSequence(seed).spawn(n_blocks)
 
 
-def time_budgets(sizes: list[int], time_limit_s: float, workers: int) -> list[float]:
-    """Seconds for each block so that blocks run largest first on ``workers`` workers end
-    within ``time_limit_s``: each worker's blocks (longest-processing-time first, as a
-    pool takes them) share the limit in proportion to their numbers of VMs."""
-    order = sorted(range(len(sizes)), key=lambda b: (-sizes[b], b))
-    load = [0] * max(1, workers)
-    owner = {}
-    for b in order:
-        w = min(range(len(load)), key=lambda k: (load[k], k))
-        owner[b] = w
+def plan_lanes(sizes: list[int], workers: int) -> list[list[int]]:
+    """Blocks (indices) per worker: largest first, each to the least loaded worker (by
+    number of VMs), in the order each worker runs them."""
+    lanes: list[list[int]] = [[] for _ in range(max(1, min(workers, len(sizes))))]
+    load = [0] * len(lanes)
+    for b in sorted(range(len(sizes)), key=lambda b: (-sizes[b], b)):
+        w = min(range(len(lanes)), key=lambda k: (load[k], k))
+        lanes[w].append(b)
         load[w] += max(1, sizes[b])
-    return [time_limit_s * max(1, sizes[b]) / load[owner[b]] for b in range(len(sizes))]
+    return lanes
+
+
+def time_budgets(sizes: list[int], time_limit_s: float, workers: int) -> list[float]:
+    """Seconds for each block when its worker's blocks (:func:`plan_lanes`) share
+    ``time_limit_s`` in proportion to their numbers of VMs and none finishes early."""
+    out = [0.0] * len(sizes)
+    for lane in plan_lanes(sizes, workers):
+        total = sum(max(1, sizes[b]) for b in lane)
+        for b in lane:
+            out[b] = time_limit_s * max(1, sizes[b]) / total
+    return out
 
 
 @dataclass(frozen=True)
@@ -161,29 +172,55 @@ class BlockTask:
     problem: Problem
     allocator: Allocator
     seed: Any
-    budget_s: float | None
-    deadline: float | None  # time.time() by which the block must be done
+
+    @property
+    def size(self) -> int:
+        return max(1, self.problem.n_vms)
 
 
-def run_block(task: BlockTask, progress: Callable[[dict[str, Any]], None] | None = None,
-              processes: int = 1) -> tuple[int, AllocatorResult, float]:
-    """Allocate one block (in any process): its result and the seconds it took."""
-    t0 = time.perf_counter()
-    limit = task.budget_s
-    if task.deadline is not None:
-        left = task.deadline - time.time()
-        limit = left if limit is None else min(limit, left)
-        limit = max(limit, 1e-3)
-    allocator = copy.deepcopy(task.allocator)  # allocators may keep state between calls
-    limits = Limits(time_limit_s=limit, quiet=True, progress=progress, processes=processes)
-    result = allocator.allocate(task.problem, np.random.default_rng(task.seed), limits)
-    return task.index, result, time.perf_counter() - t0
+@dataclass(frozen=True)
+class Lane:
+    """Blocks one worker allocates one after another, and its share of a time limit:
+    ``time_s`` seconds from when it starts, and no later than ``deadline`` (a
+    ``time.time()`` on this machine's clock; None on a cluster, whose clocks may differ).
+    Each block gets the time left in proportion to its number of VMs among the blocks
+    left, so time a block does not use passes to the next ones."""
+
+    tasks: tuple[BlockTask, ...]
+    time_s: float | None = None
+    deadline: float | None = None
+
+
+def run_lane(lane: Lane, progress: Callable[[dict[str, Any]], None] | None = None,
+             processes: int = 1) -> list[tuple[int, AllocatorResult, float]]:
+    """Allocate a lane's blocks (in any process): (block index, result, seconds) each."""
+    end = None if lane.time_s is None else time.time() + lane.time_s
+    if lane.deadline is not None:
+        end = lane.deadline if end is None else min(end, lane.deadline)
+    left_vms = sum(t.size for t in lane.tasks)
+    out = []
+    for task in lane.tasks:
+        limit = None if end is None else max(1e-3, (end - time.time()) * task.size / left_vms)
+        left_vms -= task.size
+        t0 = time.perf_counter()
+        allocator = copy.deepcopy(task.allocator)  # allocators may keep state between calls
+        limits = Limits(time_limit_s=limit, quiet=True, progress=progress, processes=processes)
+        result = allocator.allocate(task.problem, np.random.default_rng(task.seed), limits)
+        out.append((task.index, result, time.perf_counter() - t0))
+    return out
 
 
 def _init_worker() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(var, "1")
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1)  # one BLAS thread: the workers share the cores
+
+
+#: what starting or feeding worker processes may raise instead of running a block (then
+#: the blocks left run in the calling process): a broken pool, something that does not
+#: pickle (e.g. a lambda power curve), a daemonic process that may not have children
+_POOL_FAILURES = (BrokenProcessPool, pickle.PicklingError, AssertionError, OSError, AttributeError, TypeError)
 
 
 @dataclass
@@ -203,6 +240,16 @@ class BlockRun:
     block_s: list[float]
 
 
+def run_time_limit(allocator: Allocator, limits: Limits) -> float | None:
+    """The whole run's time limit (s): the caller's, else the allocator's own
+    ``time_limit`` setting (e.g. the exact solver's 60 s), shared by the blocks."""
+    own = getattr(allocator, "time_limit", None)
+    own = float(own) if isinstance(own, (int, float)) and not isinstance(own, bool) else None
+    if limits.time_limit_s is None:
+        return own
+    return limits.time_limit_s if own is None else min(own, limits.time_limit_s)
+
+
 def allocate_in_blocks(problem: Problem, allocator: Allocator, seed: int, limits: Limits,
                        workers: int = 1, scheduler: str | Any | None = None) -> BlockRun:
     """Run ``allocator`` on each independent block of ``problem`` and join the results.
@@ -211,7 +258,8 @@ def allocate_in_blocks(problem: Problem, allocator: Allocator, seed: int, limits
         problem: the whole problem.
         allocator: used as a template: each block gets a copy.
         seed: the run's one seed (each block's is drawn from it, see :func:`block_seeds`).
-        limits: the run's limits; a time limit is shared among the blocks by their size.
+        limits: the run's limits; a time limit (or the allocator's own ``time_limit``)
+            is shared among the blocks by their size.
         workers: worker processes that allocate blocks at once (1: all in this process).
         scheduler: a Dask scheduler address (or a ``distributed.Client``) to run the
             blocks on instead.
@@ -219,102 +267,133 @@ def allocate_in_blocks(problem: Problem, allocator: Allocator, seed: int, limits
     t0 = time.perf_counter()
     wall0 = time.time()
     blocks = split(problem)
+    if len(blocks) == 1 and blocks[0].problem is problem:
+        # nothing to split: the allocator sees the problem itself, with the caller's limits
+        result = copy.deepcopy(allocator).allocate(problem, np.random.default_rng(seed), limits)
+        result.info.setdefault("blocks", 1)
+        return BlockRun(result, 1, 0, [time.perf_counter() - t0])
     seeds = block_seeds(seed, len(blocks))
-    deadline = None
-    budgets: list[float | None] = [None] * len(blocks)
+    tasks = [BlockTask(b.index, b.problem, allocator, seeds[b.index]) for b in blocks]
     # a one-pass heuristic takes less time per block than starting a worker process does
     quick = bool(getattr(allocator, "constructive", False))
     parallel = scheduler is not None or (workers > 1 and len(blocks) > 1 and not quick)
-    if limits.time_limit_s is not None:
-        deadline = wall0 + limits.time_limit_s
-        usable = max(1e-3, limits.time_limit_s - (JOIN_RESERVE_S if len(blocks) > 1 else 0.0))
-        slots = max(1, workers) if parallel else 1
-        budgets = time_budgets([b.size for b in blocks], usable, slots)
-        deadline = wall0 + usable
-    tasks = [BlockTask(b.index, b.problem, allocator, seeds[b.index], budgets[b.index], deadline)
-             for b in blocks]
-    if len(blocks) == 1 and blocks[0].problem is problem:
-        # nothing to split: the allocator sees the problem itself, with the caller's limits
-        rng = np.random.default_rng(seed)
-        result = copy.deepcopy(allocator).allocate(problem, rng, limits)
-        result.info.setdefault("blocks", 1)
-        return BlockRun(result, 1, 0, [time.perf_counter() - t0])
-    order = sorted(range(len(tasks)), key=lambda i: (-blocks[i].size, i))  # largest first
+    limit = run_time_limit(allocator, limits)
     results: dict[int, tuple[AllocatorResult, float]] = {}
     used_workers = 0
 
-    def report(done: int) -> None:
+    def report() -> None:
         if limits.progress is not None:
-            limits.progress({"algorithm": allocator.name, "block": done, "blocks": len(blocks),
-                             "elapsed_s": time.perf_counter() - t0, "time_limit_s": limits.time_limit_s})
+            limits.progress({"algorithm": allocator.name, "block": len(results), "blocks": len(blocks),
+                             "elapsed_s": time.perf_counter() - t0, "time_limit_s": limit})
 
-    report(0)
-    if scheduler is not None:
-        used_workers = -1
-        for i, result, took in _run_on_dask(scheduler, [tasks[i] for i in order]):
+    def take(done: list[tuple[int, AllocatorResult, float]]) -> None:
+        for i, result, took in done:
             results[i] = (result, took)
-            report(len(results))
-    elif parallel:
-        n = min(workers, len(blocks))
-        context = multiprocessing.get_context("spawn")
-        broken = False
-        pool = ProcessPoolExecutor(max_workers=n, mp_context=context, initializer=_init_worker)
-        try:
-            futures = [pool.submit(run_block, tasks[i]) for i in order]
-            for fut in futures:
-                try:
-                    i, result, took = fut.result()
-                except BrokenProcessPool:
-                    # the workers could not start or died (e.g. a script without the
-                    # ``if __name__ == "__main__":`` guard that spawned processes need):
-                    # the blocks not done yet run here
-                    broken = True
-                    break
-                results[i] = (result, took)
-                report(len(results))
-        except BaseException:  # Ctrl-C or a failing block: stop the workers now, not when they finish
-            workers_alive = list(getattr(pool, "_processes", {}).values())
-            pool.shutdown(wait=False, cancel_futures=True)
-            for process in workers_alive:
-                process.terminate()
-            raise
-        pool.shutdown(wait=not broken, cancel_futures=broken)
-        used_workers = n
-        for i in order:
-            if i not in results:
-                used_workers = 0
-                _, result, took = run_block(tasks[i], processes=1)
-                results[i] = (result, took)
-                report(len(results))
-    else:
-        for i in order:
-            _, result, took = run_block(tasks[i], processes=limits.processes)
-            results[i] = (result, took)
-            report(len(results))
+            report()
+
+    report()
+    deadline = None if limit is None else wall0 + limit
+    if parallel:
+        reserve = 0.0 if limit is None else min(JOIN_RESERVE_S, 0.1 * limit)
+        if scheduler is not None:
+            used_workers = -1
+            try:
+                _run_on_dask(scheduler, tasks, None if limit is None else limit - reserve, take)
+            except _POOL_FAILURES:
+                pass  # e.g. nothing pickles: the blocks left run here
+        else:
+            used_workers = _run_in_processes(tasks, min(workers, len(tasks)),
+                                             None if deadline is None else deadline - reserve, take)
+    left = [t for t in tasks if t.index not in results]
+    if left:  # in this process: everything, or what the workers could not run
+        if len(left) < len(tasks):
+            used_workers = 0 if not results else used_workers
+        order = sorted(left, key=lambda t: (-t.size, t.index))
+        single = len(blocks) == 1  # a trimmed fleet: the allocator's own progress is worth showing
+        take(run_lane(Lane(tuple(order), None, deadline), progress=limits.progress if single else None,
+                      processes=limits.processes))
     joined = join(problem, blocks, [results[b.index][0] for b in blocks], allocator.name)
+    if hasattr(allocator, "settings"):
+        joined.info.update(allocator.settings())  # as set, not added up over the blocks
     joined.info["blocks"] = len(blocks)
     return BlockRun(joined, len(blocks), used_workers, [results[b.index][1] for b in blocks])
 
 
-def _run_on_dask(scheduler, tasks: list[BlockTask]):
-    """Run the tasks on a Dask cluster; yield (index, result, seconds) as they finish."""
+def _run_in_processes(tasks: list[BlockTask], n: int, deadline: float | None,
+                      take: Callable[[list[tuple[int, AllocatorResult, float]]], None]) -> int:
+    """Run the tasks in ``n`` spawned worker processes: with a deadline, one lane per
+    worker as planned (:func:`plan_lanes`); without, one block at a time to whichever
+    worker is free, largest first.  Returns ``n``, or 0 if no worker could be used (the
+    caller then runs what is left)."""
+    if deadline is None:
+        lanes = [Lane((t,)) for t in sorted(tasks, key=lambda t: (-t.size, t.index))]
+    else:
+        plan = plan_lanes([t.size for t in tasks], n)
+        lanes = [Lane(tuple(tasks[b] for b in lane), None, deadline) for lane in plan]
+    try:
+        pickle.dumps(lanes[0])  # fail here, not in a worker, on what does not pickle
+    except Exception:  # noqa: BLE001 - e.g. a lambda power curve: run here instead
+        return 0
+    pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_init_worker)
+    broken = False
+    try:
+        futures = [pool.submit(run_lane, lane) for lane in lanes]
+        for fut in futures:
+            try:
+                take(fut.result())
+            except _POOL_FAILURES:
+                # the workers could not start or died (e.g. a script without the
+                # ``if __name__ == "__main__":`` guard that spawned processes need)
+                broken = True
+                break
+    except _POOL_FAILURES:
+        broken = True
+    except BaseException:  # Ctrl-C or a failing block: stop the workers now, not when they finish
+        alive = list(getattr(pool, "_processes", {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in alive:
+            process.terminate()
+        raise
+    pool.shutdown(wait=not broken, cancel_futures=broken)
+    return n
+
+
+def _run_on_dask(scheduler, tasks: list[BlockTask], time_s: float | None,
+                 take: Callable[[list[tuple[int, AllocatorResult, float]]], None]) -> None:
+    """Run the tasks on a Dask cluster: with a time limit, one lane per worker thread
+    as planned, each with ``time_s`` seconds from its start (the workers' clocks are
+    their own); without, one block per task."""
     from distributed import Client, as_completed
 
     client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
+    futures = []
     try:
-        futures = [client.submit(run_block, task, key=f"gapa-block-{task.index}-{os.getpid()}-{id(task)}",
-                                 pure=False, retries=0) for task in tasks]
+        if time_s is None:
+            lanes = [Lane((t,)) for t in sorted(tasks, key=lambda t: (-t.size, t.index))]
+        else:
+            slots = max(1, sum(client.nthreads().values()))
+            lanes = [Lane(tuple(tasks[b] for b in lane), time_s, None)
+                     for lane in plan_lanes([t.size for t in tasks], slots)]
+        futures = [client.submit(run_lane, lane, key=f"gapa-blocks-{os.getpid()}-{id(lane)}", pure=False,
+                                 retries=0) for lane in lanes]
         for fut in as_completed(futures):
-            yield fut.result()
-            fut.release()
+            take(fut.result())
     finally:
+        for fut in futures:
+            fut.cancel()
         if client is not scheduler:
             client.close()
 
 
 #: info keys whose per-block values add up (counters)
-_ADDITIVE_INFO = {"generations_run", "evaluations", "initial_best_j", "restarts_run", "islands_in_workers", "pool_columns",
-                  "pool_timed_out", "pool_work_limited", "columns", "iterations", "nodes"}
+_ADDITIVE_INFO = {"generations_run", "evaluations", "initial_best_j", "restarts_run", "islands_in_workers",
+                  "pool_columns", "pool_timed_out", "pool_work_limited", "columns", "iterations", "nodes",
+                  "pricing_milps", "elapsed_s"}
+#: True/False info that holds for the whole only if it holds for some block (else: for every block)
+_ANY_INFO = {"bound_fallback"}
+#: statuses of proven results, weakest first: the whole is as weak as its weakest block
+_PROVEN = ("time_limit", "best_of_columns", "optimal")
 
 
 def join(problem: Problem, blocks: list[Block], results: list[AllocatorResult], name: str) -> AllocatorResult:
@@ -325,21 +404,32 @@ def join(problem: Problem, blocks: list[Block], results: list[AllocatorResult], 
         placed = local != REJECTED
         allocation[block.vms[placed]] = block.hosts[local[placed]]
     statuses = [r.status for r in results]
-    status = "time_limit" if "time_limit" in statuses else Counter(statuses).most_common(1)[0][0]
+    if all(st in _PROVEN for st in statuses):
+        status = min(statuses, key=_PROVEN.index)
+    elif "time_limit" in statuses:
+        status = "time_limit"
+    else:
+        status = Counter(statuses).most_common(1)[0][0]
     bounds = [r.lower_bound_j for r in results]
     lower = float(sum(bounds)) if all(b is not None for b in bounds) else None
+    info = _join_info([r.info for r in results])
+    if lower is not None and "gap" in info:  # the whole's gap, not the blocks' added up
+        energy = sum(evaluate(b.problem, r.allocation).energy_j for b, r in zip(blocks, results))
+        info["gap"] = max(0.0, (energy - lower) / energy) if energy > 0 else 0.0
+        info["bound_j"] = lower
     return AllocatorResult(allocation, status=status, lower_bound_j=lower,
-                           logbook=_join_logbooks([r.logbook for r in results]),
-                           info=_join_info([r.info for r in results]))
+                           logbook=_join_logbooks([r.logbook for r in results]), info=info)
 
 
 def _join_info(infos: list[dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key in dict.fromkeys(k for info in infos for k in info):
         values = [info[key] for info in infos if key in info]
-        numbers = all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
-                      for v in values)
-        if numbers and key in _ADDITIVE_INFO:
+        flags = all(isinstance(v, (bool, np.bool_)) for v in values)
+        numbers = not flags and all(isinstance(v, (int, float, np.integer, np.floating)) for v in values)
+        if flags:
+            out[key] = any(values) if key in _ANY_INFO else all(values)
+        elif numbers and key in _ADDITIVE_INFO:
             out[key] = sum(values)
         elif all(v == values[0] for v in values):
             out[key] = values[0]

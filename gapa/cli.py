@@ -34,8 +34,8 @@ from gapa.allocators import (
     get_allocator,
 )
 from gapa.bench import load_suite, run_suite, summarise
-from gapa.blocks import split_gap_s
 from gapa.bench_report import write_results as write_benchmark
+from gapa.blocks import split_gap_s
 from gapa.compare import compare as run_comparison
 from gapa.errors import InfeasibleAllocation, InputError
 from gapa.lower_bound import lower_bound

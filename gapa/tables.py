@@ -81,8 +81,8 @@ def _rejected_note(name: str, rejected: int, in_a_run: bool = False) -> list[str
     """``gapa: 3 VM(s) rejected (its energy leaves them out)``, or nothing."""
     if not rejected:
         return []
-    return [f"{name}: {'up to ' if in_a_run else ''}{rejected} VM(s) rejected{' in a run' if in_a_run else ''} "
-            "(its energy leaves them out)"]
+    return [(f"{name}: {'up to ' if in_a_run else ''}{rejected} VM(s) rejected{' in a run' if in_a_run else ''} "
+             "(its energy leaves them out)")]
 
 
 HEURISTIC_LEGEND = ("vs best heuristic: change of energy against the best constructive heuristic that "

@@ -54,7 +54,7 @@ def test_split_finds_the_days():
     problem = three_days()
     blocks = split(problem)
     assert [b.size for b in blocks] == [12, 12, 12]
-    assert [b.vms.tolist() for b in blocks] == [list(range(0, 12)), list(range(12, 24)), list(range(24, 36))]
+    assert [b.vms.tolist() for b in blocks] == [list(range(12)), list(range(12, 24)), list(range(24, 36))]
 
 
 @pytest.mark.parametrize("name", sorted(ALLOCATORS))
@@ -186,3 +186,60 @@ def test_joined_logbook_adds_up_the_blocks():
     assert [r["gen"] for r in book] == [0, 1, 2, 3]
     # the last record's best is the joined allocation's energy (the best of each block)
     assert book[-1]["best_j"] >= evaluate(problem, run.result.allocation).energy_j * (1 - 1e-12)
+
+
+def test_tiny_time_limits_never_break_a_small_population():
+    """A review found an IndexError when time ran out while the first population was
+    filled with more seeds built than kept (population <= 13)."""
+    problem = three_days()
+    for limit in (0.002, 0.01, 0.03, 0.06):
+        for seed in range(4):
+            ga = get_allocator("gapa", {"population": 4, "generations": 1})
+            result = run_allocator(problem, ga, seed=seed, limits=Limits(time_limit_s=limit))
+            assert np.all(result.allocation != REJECTED)
+
+
+def test_joined_status_and_gap_are_the_wholes():
+    from gapa.allocators.base import AllocatorResult
+    from gapa.blocks import join
+
+    problem = three_days()
+    blocks = split(problem)
+    parts = [get_allocator("bfd").allocate(b.problem, np.random.default_rng(0), Limits()).allocation
+             for b in blocks]
+    energies = [evaluate(b.problem, a).energy_j for b, a in zip(blocks, parts)]
+    results = [AllocatorResult(a, status=st, lower_bound_j=0.9 * e, info={"gap": 0.1, "converged": c})
+               for a, e, st, c in zip(parts, energies, ["optimal", "optimal", "best_of_columns"],
+                                      [True, True, False])]
+    joined = join(problem, blocks, results, "exact")
+    assert joined.status == "best_of_columns"  # not the majority's "optimal"
+    assert joined.info["gap"] == pytest.approx(0.1)  # not 0.3, the blocks' gaps added up
+    assert joined.info["converged"] is False
+    assert joined.lower_bound_j == pytest.approx(0.9 * sum(energies))
+
+
+def test_an_allocators_own_time_limit_is_shared_by_the_blocks():
+    """Without a run time limit, the exact solver's own time_limit bounds the whole run,
+    not each block."""
+    import time
+
+    problem = three_days()
+    exact = get_allocator("exact", {"time_limit": 1.5})
+    t0 = time.perf_counter()
+    run = allocate_in_blocks(problem, exact, seed=0, limits=Limits())
+    assert time.perf_counter() - t0 < 1.5 + 2.0
+    assert run.result.info["time_limit"] == 1.5  # as set, not added up over the blocks
+
+
+def test_what_does_not_pickle_runs_here():
+    """A power curve written as a lambda cannot go to a worker process: the blocks run here."""
+    from gapa.power import CallableModel
+
+    base = three_days()
+    curve = CallableModel(lambda u: 50.0 + 100.0 * u, "lambda")
+    fleet = Fleet([HostGroup("a", 6, 8, 3000, 16384, curve)])
+    problem = Problem(base.workload, Scenario(fleet))
+    ga = get_allocator("gapa", {"population": 4, "generations": 2})
+    run = allocate_in_blocks(problem, ga, seed=0, limits=Limits(), workers=2)
+    assert run.workers == 0 and run.blocks == 3
+    assert np.all(run.result.allocation != REJECTED)

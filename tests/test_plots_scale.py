@@ -56,7 +56,7 @@ def test_lanes_with_heaps_equal_the_scan(seed):
 
 
 def test_gantt_shows_the_hosts_with_the_most_on_time(many_hosts):
-    problem, run = many_hosts
+    _, run = many_hosts
     sim = run.simulation
     used = sorted(tl.host for tl in sim.timelines)
     assert len(used) > 10

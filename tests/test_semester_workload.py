@@ -98,7 +98,7 @@ def test_regenerating_gives_identical_files(generator, tmp_path):
 
 
 def test_cancellations_between_3_and_8_percent(generator):
-    _rows_, sessions, timetable = generator.build(np.random.default_rng(generator.SEED))
+    _, sessions, timetable = generator.build(np.random.default_rng(generator.SEED))
     assert len(sessions) == len(timetable) * generator.WEEKS
     cancelled = sum(s["fate"] != "held" for s in sessions)
     assert 0.03 <= cancelled / len(sessions) <= 0.08

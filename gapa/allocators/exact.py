@@ -275,6 +275,11 @@ class ExactSolver(Allocator):
         #: allocations to start from besides the heuristics' (e.g. GAPA's)
         self.start_allocations: list[np.ndarray] = []
 
+    @property
+    def decomposable(self) -> bool:  # type: ignore[override]
+        """Block by block unless given start allocations (they index the whole problem)."""
+        return not self.start_allocations
+
     def settings(self) -> dict[str, Any]:
         return {"time_limit": self.time_limit, "pricing_time_limit": self.pricing_time_limit,
                 "max_iterations": self.max_iterations, "warm_start": self.warm_start}

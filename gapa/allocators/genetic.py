@@ -10,30 +10,37 @@ Built on DEAP's ``base.Toolbox`` (operators registered by name) and
   call of the batched numpy evaluator (:func:`gapa.evaluator.evaluate_batch`).
 * **Crossover** (grouping crossover, after Falkenauer's GGA): the child starts as
   parent A; some host groups of parent B (up to half of them and 48 VMs), chosen
-  with probability growing with how well they fill their host, are injected whole; A's groups that share a
-  VM with them are dissolved and their other VMs re-inserted.
+  with probability growing with how well they fill their host, are injected whole.  A
+  host of A that shares VMs with an injected group is dissolved (its other VMs
+  re-inserted) when it would keep no more of its own VMs than it gives up, else it only
+  gives those VMs up; the group goes to its own host, else a free host of its hardware
+  group, else the host of its group in A that held most of its VMs.
 * **Mutation**: dissolve one or two host groups, chosen with probability growing
   with how poorly they fill their host ("empty a lightly used host"), or a few
   random VMs, and re-insert the VMs.
 * **Repair / re-insertion**: every loose VM goes, largest first (cores × duration),
   to the feasible host where energy rises least, priced exactly from the VMs near
-  it in time (see :mod:`gapa.allocators.packing`); so every individual is always
-  feasible.
+  it in time (see :mod:`gapa.allocators.packing`) — or, with probability
+  ``amortise_rate``, where it rises least when switching a host on costs the VM only
+  its share of the host (:meth:`~gapa.allocators.packing.Packing.insert`'s
+  ``amortise``); so every individual is always feasible.
 * **Local search** (with probability ``local_search_rate`` per child): try to empty a
   few poorly filled hosts into the other used hosts, keeping each move that saves
   energy; then re-pack a few pairs or triples of hosts whose busy spans overlap, by
   enumerating the splits of their pooled VMs (:mod:`gapa.allocators.repack`).
-* **Set-covering recombination** (every ``pool_every`` generations, on problems with at
-  most 200 kinds of VM): every host group any individual has held (and the best splits
+* **Set-covering recombination** (every ``pool_every`` generations, on problems whose
+  kinds of VM times host groups are at most 200): every host group any individual has held (and the best splits
   the local search priced) is kept in a pool; HiGHS picks the cheapest set of pooled
   groups that holds every VM (:mod:`gapa.allocators.pool`), and that allocation
   replaces one child.  In effect, one optimal crossover of all the parents seen so far.
 * **Selection**: tournaments on (rejected, energy) with the run's generator;
   the best ``elite`` individuals pass unchanged.
-* **Initial population**: BFD, first-fit decreasing and the busy-time heuristics
-  ``mindft-ld`` and ``mindft-st`` (:mod:`gapa.allocators.heuristics`), energy-greedy
-  insertion in start order and by size, and randomised greedy insertions — so GAPA
-  never ends worse than any of them.
+* **Initial population**: every constructive heuristic — BFD, first-fit decreasing,
+  worst fit, the busy-time heuristics ``mindft-ld`` and ``mindft-st``, PABFD
+  (:mod:`gapa.allocators.heuristics`) — and energy-greedy insertions, amortised and
+  not, most useful first (a time limit may cut the list, never before BFD); the best
+  fill at most three quarters of the population, mutants of them the rest — so GAPA
+  never ends worse than any of them that was built.
 * **Restarts** (``restarts``, on by default): when the population's best has not
   improved for ``stagnation`` generations (default 10) and at least that many are
   left, a fresh initial population replaces it; the pool keeps every host group seen, so the next covering MILP
@@ -54,11 +61,11 @@ from __future__ import annotations
 
 import math
 import multiprocessing
-from collections import Counter
 import pickle
 import signal
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -319,9 +326,10 @@ class GAPA(Allocator):
         # of mutants, so that a restarted population is not the same again
         seeds.sort(key=lambda p: (int((p.allocation == REJECTED).sum()), p.total_energy()))
         pop = seeds[: max(1, self.population - self.population // 4)]
+        kept = len(pop)
         while len(pop) < self.population:
             if out_of_time():
-                pop.append(pop[len(pop) % len(seeds)].copy())
+                pop.append(pop[len(pop) % kept].copy())
             else:
                 pop.append(mutate(problem, seeds[int(rng.integers(len(seeds)))].copy(), rng,
                                   self.amortise_rate))
