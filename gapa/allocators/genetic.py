@@ -83,7 +83,7 @@ from gapa.allocators.heuristics import (
     PowerAwareBestFitDecreasing,
     WorstFit,
 )
-from gapa.allocators.packing import Packing, PriceCache
+from gapa.allocators.packing import OutOfTime, Packing, PriceCache
 from gapa.allocators.pool import ColumnPool
 from gapa.allocators.repack import improve
 from gapa.evaluator import evaluate_batch
@@ -210,10 +210,11 @@ def empty_hosts(problem: Problem, p: Packing, rng: np.random.Generator, tries: i
 
 
 def greedy(problem: Problem, order: list[int], cache: PriceCache | None = None,
-           amortise: float = 0.0) -> Packing:
-    """Energy-greedy construction: insert VMs in ``order`` where energy rises least."""
+           amortise: float = 0.0, until: float | None = None) -> Packing:
+    """Energy-greedy construction: insert VMs in ``order`` where energy rises least
+    (raises :class:`~gapa.allocators.packing.OutOfTime` past ``until``)."""
     p = Packing(problem, cache=cache)
-    p.insert(order, amortise=amortise)
+    p.insert(order, amortise=amortise, until=until)
     return p
 
 
@@ -295,7 +296,8 @@ class GAPA(Allocator):
         return winners
 
     def _initial(self, problem: Problem, rng: np.random.Generator, limits: Limits,
-                 out_of_time: Callable[[], bool], cache: PriceCache) -> list[Packing]:
+                 out_of_time: Callable[[], bool], cache: PriceCache,
+                 until: float | None = None) -> list[Packing]:
         """The first population: the constructive heuristics (BFD first), energy-greedy
         insertions (amortised and not) — the best of them, at most three quarters of the
         population — then mutants of them.  Out of time, it stops
@@ -309,19 +311,23 @@ class GAPA(Allocator):
         longest = np.lexsort((-w.ram_mb, -w.cores, -w.duration_s)).tolist()
         # most useful first: under a tight time limit the later ones may be left out
         builders = [heuristic(BestFitDecreasing), heuristic(FirstFitDecreasing), heuristic(WorstFit),
-                    lambda: greedy(problem, start_order(problem).tolist(), cache, amortise=1.0),
+                    lambda: greedy(problem, start_order(problem).tolist(), cache, amortise=1.0, until=until),
                     heuristic(MinBusyTimeLongest), heuristic(MinBusyTimeStart),
                     heuristic(PowerAwareBestFitDecreasing),
-                    lambda: greedy(problem, longest, cache, amortise=1.0),
-                    lambda: greedy(problem, start_order(problem).tolist(), cache),
+                    lambda: greedy(problem, longest, cache, amortise=1.0, until=until),
+                    lambda: greedy(problem, start_order(problem).tolist(), cache, until=until),
                     lambda: greedy(problem, _insertion_order(problem, list(range(n)), rng), cache,
-                                   amortise=1.0),
-                    lambda: greedy(problem, _insertion_order(problem, list(range(n)), rng), cache)]
+                                   amortise=1.0, until=until),
+                    lambda: greedy(problem, _insertion_order(problem, list(range(n)), rng), cache,
+                                   until=until)]
         seeds: list[Packing] = []
         for build in builders:
             if seeds and out_of_time():
                 break
-            seeds.append(build())
+            try:
+                seeds.append(build())
+            except OutOfTime:  # a greedy insertion cut short by the time limit (never BFD)
+                break
         # the best seeds (so the best heuristic is always among them), and at least a quarter
         # of mutants, so that a restarted population is not the same again
         seeds.sort(key=lambda p: (int((p.allocation == REJECTED).sum()), p.total_energy()))
@@ -355,7 +361,9 @@ class GAPA(Allocator):
                                       max_checks=pool.MAX_MILP_CHECKS)
             pool.work_limited += cg.work_limited
         else:
-            alloc = pool.best(incumbent, packs, max_nodes=200, time_left_s=self._time_left(t0))
+            left = self._time_left(t0)
+            # HiGHS looks at its time limit only now and then: leave it a fifth as margin
+            alloc = pool.best(incumbent, packs, max_nodes=200, time_left_s=None if left is None else 0.8 * left)
         if alloc is None:
             return best_key, best_alloc, 0
         f_rej, f_energy, _ = self._evaluate(problem, alloc[None, :])
@@ -438,7 +446,7 @@ class GAPA(Allocator):
 
         def fresh_population():
             """A new initial population (pooled), its allocations and their fitness."""
-            packs = self._initial(problem, rng, limits, out_of_time, cache)
+            packs = self._initial(problem, rng, limits, out_of_time, cache, until)
             for p in packs if pool is not None else ():
                 pool.add(p)
             pop = np.stack([p.allocation for p in packs])
@@ -497,7 +505,9 @@ class GAPA(Allocator):
                 if pool is not None:
                     pool.add(child)
             if pool is not None and gen % self.pool_every == 0 and children and not out_of_time():
-                alloc = pool.best(packs[int(elite_idx[0])], packs, time_left_s=time_left())
+                left = time_left()
+                alloc = pool.best(packs[int(elite_idx[0])], packs,
+                                  time_left_s=None if left is None else 0.8 * left)
                 if alloc is not None:
                     children[-1] = Packing(problem, alloc, cache)
             child_pop = (np.stack([c.allocation for c in children]) if children

@@ -17,11 +17,16 @@ per stamp — also across the copies a genetic algorithm makes of its individual
 from __future__ import annotations
 
 import itertools
+import time
 
 import numpy as np
 
 from gapa.evaluator import host_members_costs, host_set_costs
 from gapa.problem import REJECTED, Problem
+
+
+class OutOfTime(Exception):
+    """A construction stopped half way because its time ran out."""
 
 
 class PriceCache:
@@ -226,7 +231,7 @@ class Packing:
         return rise_j[cand], rise_s[cand], feasible[cand], peak[cand]
 
     def insert(self, vms: list[int], used_only: bool = False, exclude: int | None = None,
-               amortise: float = 0.0) -> int:
+               amortise: float = 0.0, until: float | None = None) -> int:
         """Insert each VM, in the order given, where the energy rises least (ties: the host
         left fullest at its peak, then the lowest index); return how many could not be
         placed (they stay rejected).  With ``used_only``, empty hosts are not considered.
@@ -236,12 +241,17 @@ class Packing:
         ``1 − amortise × (1 − share)``, where ``share`` is the VM's share of the host's
         cores or RAM, whichever is larger: at 1, switching a host on costs the VM its share
         of the idle power, as if later VMs will fill the rest, so hosts with little idle
-        power per core and per GB are preferred to merely cheap ones."""
+        power per core and per GB are preferred to merely cheap ones.
+
+        With ``until`` (a ``time.perf_counter()`` value), raises :class:`OutOfTime` once
+        that time has passed (checked every 64 VMs), leaving the packing half built."""
         rejected = 0
         cores_cap = self.problem.fleet.cores
         if amortise:
             f, w = self.problem.fleet, self.problem.workload
-        for vm in vms:
+        for k, vm in enumerate(vms):
+            if until is not None and k % 64 == 63 and time.perf_counter() >= until:
+                raise OutOfTime
             cand = self.candidates(vm)
             if used_only:
                 cand = [h for h in cand if self.members[h]]
