@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from machine_reference import machine_reference_s  # beside this script
 
 import gapa
 from gapa.allocators import Limits, available_cores, get_allocator
@@ -36,15 +37,6 @@ def _value(text: str) -> bool | int | float:
     if text.lower() in ("true", "false"):
         return text.lower() == "true"
     return float(text) if "." in text or "e" in text.lower() else int(text)
-
-
-def machine_reference_s() -> float:
-    """Seconds a fixed pure-Python loop (40 million additions) takes: how fast the machine runs now."""
-    t0 = time.perf_counter()
-    total = 0
-    for i in range(40_000_000):
-        total += i
-    return time.perf_counter() - t0
 
 
 def main() -> None:

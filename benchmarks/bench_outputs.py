@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
+from machine_reference import machine_reference_s  # beside this script
 
 import gapa
 from gapa.lower_bound import lower_bound
@@ -33,15 +34,6 @@ from gapa.problem import Problem
 from gapa.run import run_allocator
 from gapa.scenario import Scenario
 from gapa.synthetic import peak_demand, synthetic_fleet, synthetic_workload
-
-
-def machine_reference_s() -> float:
-    """Seconds a fixed pure-Python loop (40 million additions) takes: how fast the machine runs now."""
-    t0 = time.perf_counter()
-    total = 0
-    for i in range(40_000_000):
-        total += i
-    return time.perf_counter() - t0
 
 
 def peak_rss_mb() -> float:

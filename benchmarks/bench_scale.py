@@ -30,6 +30,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from machine_reference import machine_reference_s  # beside this script
+
 ROOT = Path(__file__).resolve().parent.parent
 HEURISTICS = ("bfd", "ffd", "wf", "pabfd", "mindft-st", "mindft-ld")
 
@@ -40,15 +42,6 @@ INSTANCES = {
     "semester": ("workloads/semester.csv", "gapa", "scenarios/semester.toml", 300.0),
     "d2": ("benchmarks/data/tbpp/d2/10000_24_1.txt", "tbpp", None, 300.0),
 }
-
-
-def machine_reference_s() -> float:
-    """Seconds a fixed pure-Python loop (40 million additions) takes: how fast the machine runs now."""
-    t0 = time.perf_counter()
-    total = 0
-    for i in range(40_000_000):
-        total += i
-    return time.perf_counter() - t0
 
 
 def _peak_mb() -> tuple[float, float]:

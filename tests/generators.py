@@ -116,3 +116,15 @@ def small_problem(n: int = 30) -> Problem:
                    HostGroup("b", 4, 16, 3000, 65536, ShapeModel("linear", 90, 300))])
     return Problem(w, Scenario(fleet))
 
+
+
+def set_partitions(items: list[int]):
+    """Every partition of ``items`` into non-empty blocks (for brute-force optima)."""
+    if not items:
+        yield []
+        return
+    first, rest = items[0], items[1:]
+    for part in set_partitions(rest):
+        for i in range(len(part)):
+            yield part[:i] + [[first, *part[i]]] + part[i + 1:]
+        yield [[first], *part]

@@ -17,21 +17,10 @@ from gapa.fleet import Fleet, HostGroup
 from gapa.problem import REJECTED, Problem
 from gapa.readers.tbpp import read_tbpp
 from gapa.scenario import Scenario
-from tests.generators import policies, power_models, workloads
+from tests.generators import policies, power_models, set_partitions, workloads
 
 ROOT = Path(__file__).resolve().parent.parent
 A1 = ROOT / "benchmarks" / "data" / "tbpp" / "a1"
-
-
-def _partitions(items: list[int]):
-    if not items:
-        yield []
-        return
-    first, rest = items[0], items[1:]
-    for part in _partitions(rest):
-        for i in range(len(part)):
-            yield part[:i] + [[first, *part[i]]] + part[i + 1:]
-        yield [[first], *part]
 
 
 def brute_force_optimum(problem: Problem) -> float:
@@ -43,7 +32,7 @@ def brute_force_optimum(problem: Problem) -> float:
         return 0.0
     groups = range(len(problem.fleet.groups))
     best = np.inf
-    for part in _partitions(vms):
+    for part in set_partitions(vms):
         hosts = np.array([int(problem.hosts_of_group[g][0]) for _ in part for g in groups])
         sets = [np.array(b) for b in part for _ in groups]
         e, _, ok = host_set_costs(problem, hosts, sets)
@@ -203,9 +192,9 @@ def test_never_worse_than_bfd_and_reports_gap():
 
 
 def test_brute_force_helper_enumerates_bell_numbers():
-    assert [sum(1 for _ in _partitions(list(range(k)))) for k in range(1, 7)] == [1, 2, 5, 15, 52, 203]
-    assert len({tuple(sorted(map(tuple, p))) for p in _partitions([0, 1, 2, 3])}) == 15
-    assert list(itertools.islice(_partitions([]), 2)) == [[]]
+    assert [sum(1 for _ in set_partitions(list(range(k)))) for k in range(1, 7)] == [1, 2, 5, 15, 52, 203]
+    assert len({tuple(sorted(map(tuple, p))) for p in set_partitions([0, 1, 2, 3])}) == 15
+    assert list(itertools.islice(set_partitions([]), 2)) == [[]]
 
 
 def test_exact_table_in_a_scenario_sets_the_solver():

@@ -26,18 +26,7 @@ from gapa.power import CallableModel, PiecewiseLinearModel, ShapeModel, specpowe
 from gapa.problem import REJECTED, UTIL_UNITS, Problem
 from gapa.scenario import Scenario
 from gapa.workload import Workload
-from tests.generators import policies
-
-
-def _partitions(items: list[int]):
-    if not items:
-        yield []
-        return
-    first, rest = items[0], items[1:]
-    for part in _partitions(rest):
-        for i in range(len(part)):
-            yield part[:i] + [[first, *part[i]]] + part[i + 1:]
-        yield [[first], *part]
+from tests.generators import policies, set_partitions
 
 
 def brute_force(problem: Problem) -> float:
@@ -57,7 +46,7 @@ def brute_force(problem: Problem) -> float:
     energy, _, ok = host_set_costs(problem, hosts, sets)
     table = np.where(ok, energy, np.inf).reshape(len(subsets), G)
     best = math.inf
-    for part in _partitions(vms):
+    for part in set_partitions(vms):
         k = len(part)
         rows = np.array([index[tuple(sorted(b))] for b in part])
         assign = np.array(list(itertools.product(range(G), repeat=k)))  # (G^k, k)
