@@ -51,7 +51,7 @@ import numpy as np
 from gapa.allocators.base import Allocator, AllocatorResult, Limits, SettingError
 from gapa.allocators.bfd import BestFitDecreasing, start_order
 from gapa.allocators.genetic import GAPA, greedy
-from gapa.allocators.packing import Packing, PriceCache
+from gapa.allocators.packing import OutOfTime, Packing, PriceCache
 from gapa.allocators.pool import J_PER_KWH, ColumnPool, cost_unit_j
 from gapa.allocators.pricing import cost_underestimate, enumerate_group, price_group
 from gapa.evaluator import evaluate_batch, host_set_costs
@@ -309,15 +309,19 @@ class ExactSolver(Allocator):
                                    info=self.settings())
         cache = PriceCache(problem)
         starts = [BestFitDecreasing().allocate(problem, rng, limits).allocation]
-        seeding_until = t0 + 0.25 * budget  # the starts other than BFD stop being built then
+        seeding_until = t0 + 0.25 * budget  # greedy starts are dropped when they would run past it
         for order in (start_order(problem),
                       np.lexsort((np.arange(n), -(problem.workload.cores * problem.workload.duration_s)))):
-            if time.perf_counter() < seeding_until:
-                starts.append(greedy(problem, order.tolist(), cache).allocation)
+            try:
+                starts.append(greedy(problem, order.tolist(), cache, until=seeding_until).allocation)
+            except OutOfTime:
+                break
         starts += [np.asarray(a, dtype=np.int64) for a in self.start_allocations]
-        if self.warm_start and time.perf_counter() < seeding_until:
-            # GAPA (its defaults, within a quarter of the budget) gives a strong incumbent
-            ga = GAPA(time_limit=0.25 * budget).allocate(problem, rng, Limits(quiet=True))
+        if self.warm_start:
+            # GAPA (its defaults, within a quarter of the budget, and before the deadline)
+            # gives a strong incumbent: at worst the best of the seeds it had time for
+            left = max(1e-3, min(0.25 * budget, deadline - time.perf_counter()))
+            ga = GAPA(time_limit=left).allocate(problem, rng, Limits(quiet=True))
             starts.append(ga.allocation)
         ev = evaluate_batch(problem, np.stack(starts))
         ok = ev.violations == 0
