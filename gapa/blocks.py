@@ -306,8 +306,8 @@ def allocate_in_blocks(problem: Problem, allocator: Allocator, seed: int, limits
                                              None if deadline is None else deadline - reserve, take)
     left = [t for t in tasks if t.index not in results]
     if left:  # in this process: everything, or what the workers could not run
-        if len(left) < len(tasks):
-            used_workers = 0 if not results else used_workers
+        if len(left) == len(tasks):
+            used_workers = 0  # no block ran elsewhere
         order = sorted(left, key=lambda t: (-t.size, t.index))
         single = len(blocks) == 1  # a trimmed fleet: the allocator's own progress is worth showing
         take(run_lane(Lane(tuple(order), None, deadline), progress=limits.progress if single else None,

@@ -370,8 +370,8 @@ def simulate(ctx: click.Context, workload: Path, scenario_path: Path | None, fmt
 def compare(ctx: click.Context, workload: Path, scenario_path: Path | None, fmt: str, ram_mb: int | None,
             algorithms: tuple[str, ...],
             n_seeds: int, time_limit: float | None, out_dir: Path | None, quiet: bool,
-            workers: int | None, scheduler: str | None, population: int | None, generations: int | None, crossover_rate: float | None,
-            mutation_rate: float | None, stagnation: int | None) -> None:
+            workers: int | None, scheduler: str | None, population: int | None, generations: int | None,
+            crossover_rate: float | None, mutation_rate: float | None, stagnation: int | None) -> None:
     """Compare allocators on WORKLOAD over seeds 0…N−1: mean, spread, bound and saving vs BFD.
 
     GAPA's settings come from the scenario's [gapa] table; the GAPA options below override them.

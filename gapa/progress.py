@@ -46,21 +46,15 @@ class ProgressReporter(_Bar):
         for a problem allocated in independent blocks, block k of N."""
         if self._progress is None:
             return
+        elapsed, limit = report.get("elapsed_s", 0.0), report.get("time_limit_s")
+        left = f", ≤ {max(0.0, limit - elapsed):.0f} s left" if limit else ""
         if "blocks" in report:
             done, total = report["block"], report["blocks"]
-            elapsed, limit = report.get("elapsed_s", 0.0), report.get("time_limit_s")
-            fraction = max(done / total if total else 0.0, elapsed / limit if limit else 0.0)
-            left = f", ≤ {max(0.0, limit - elapsed):.0f} s left" if limit else ""
-            self._progress.update(self._task, total=1.0, completed=min(1.0, fraction),
-                                  status=f"block {done}/{total} done{left}")
-            return
-        gen, total = report.get("generation", 0), report.get("generations")
-        elapsed, limit = report.get("elapsed_s", 0.0), report.get("time_limit_s")
-        fraction = gen / total if total else 0.0
-        if limit:
-            fraction = max(fraction, elapsed / limit)
-        left = f", ≤ {max(0.0, limit - elapsed):.0f} s left" if limit else ""
-        status = f"gen {gen}/{total}  best {report.get('best_j', 0.0) / 3.6e6:,.3f} kWh{left}"
+            status = f"block {done}/{total} done{left}"
+        else:
+            done, total = report.get("generation", 0), report.get("generations")
+            status = f"gen {done}/{total}  best {report.get('best_j', 0.0) / 3.6e6:,.3f} kWh{left}"
+        fraction = max(done / total if total else 0.0, elapsed / limit if limit else 0.0)
         self._progress.update(self._task, total=1.0, completed=min(1.0, fraction), status=status)
 
 

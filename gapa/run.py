@@ -93,7 +93,8 @@ def run_allocator(
         problem: the instance.
         allocator: an allocator or its name (built with ``settings``, else the
             scenario's table of that name).
-        seed: the run's one seed; the allocator's RNG is ``numpy.random.default_rng(seed)``.
+        seed: the run's one seed; the allocator's RNG is ``numpy.random.default_rng(seed)``
+            (each independent block's, one drawn from it: :func:`gapa.blocks.block_seeds`).
         limits: time budget, verbosity, and where independent blocks run
             (:mod:`gapa.blocks`: ``limits.processes`` worker processes at once, or the Dask
             cluster ``limits.scheduler``); without a time limit the allocation does not
