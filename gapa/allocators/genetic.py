@@ -155,7 +155,7 @@ def crossover(problem: Problem, a: Packing, b: Packing, rng: np.random.Generator
         holders = Counter(int(child.allocation[v]) for v in vms)
         holders.pop(REJECTED, None)
         for h in holders:
-            # a host that would keep fewer of its own VMs than it gives up is dissolved; a
+            # a host that would keep no more of its own VMs than it gives up is dissolved; a
             # larger one only gives the injected VMs up (on big hosts, dissolving every host
             # that shares a VM would re-insert most of the allocation)
             if 2 * holders[h] >= len(child.members[h]):
